@@ -1,0 +1,41 @@
+# Two entry points: `make sandbox` and `make test`. Both build .venv from requirements.txt.
+SHELL := /bin/bash
+VENV := .venv
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+SCENARIOS ?= debian12
+
+.PHONY: sandbox sandbox-down test lint unit molecule venv clean
+
+$(VENV)/.installed: requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r requirements.txt
+	touch $@
+
+.collections/ansible_collections/lticontainer/hub:
+	mkdir -p $(@D)
+	ln -sfn ../../.. $@
+
+venv: $(VENV)/.installed .collections/ansible_collections/lticontainer/hub
+
+sandbox: venv
+	scripts/sandbox.sh
+
+sandbox-down: venv
+	SANDBOX_DOWN=1 scripts/sandbox.sh
+
+test: lint unit molecule
+
+lint: venv
+	yamllint -s .
+	ansible-lint
+
+unit: venv
+	python -m pytest -q tests/unit
+
+molecule: venv
+	scripts/engine.sh
+	scripts/molecule.sh $(SCENARIOS)
+
+clean: sandbox-down
+	rm -rf $(VENV) .collections .cache

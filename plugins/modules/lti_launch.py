@@ -1,0 +1,361 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: lticontainer.hub contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: lti_launch
+short_description: Launch JupyterHub like Moodle does (signed LTI 1.1) and check the spawned server
+description:
+  - Sends a signed LTI 1.1 launch (OAuth 1.0a HMAC-SHA1, form body) to C({url}/hub/lti/launch), the way
+    Moodle's mod_lti does, with the LTIContainerSpawner custom parameters given in O(custom).
+  - Then does what the student's "Start" button does (C(GET /hub/spawn) with the session cookie), polls the
+    hub REST API C(GET /hub/api/users/NAME) with O(api_token) until the default server is ready, and measures
+    the time from the launch to readiness.
+  - When O(engine_socket) exists on the managed host, inspects the user's container (found by
+    C(JUPYTERHUB_USER=NAME) in its environment) and returns its image, CPU and memory limits, named volumes
+    and the spawner's C(NB_*)/C(LTI_*) environment.
+  - Finally stops the server through the API (C(DELETE /hub/api/users/NAME/server)), as Moodle does, unless
+    O(stop_server=false).
+  - Uses only the Python standard library on the managed host and only the network address in O(url).
+  - The hub accepts a launch only when its clock and the managed host's clock differ by less than 30 seconds.
+version_added: 1.0.0
+author:
+  - lticontainer.hub contributors
+attributes:
+  check_mode:
+    support: full
+    description: Validates the options and returns RV(changed=true) without sending anything; a launch cannot be simulated.
+  diff_mode:
+    support: none
+options:
+  url:
+    description:
+      - Base URL of the hub as a browser or Moodle reaches it, for example V(https://hub.example.org) or
+        V(https://172.17.0.2:443). The launch is signed over exactly this scheme, host and port.
+      - May carry a path prefix when the hub runs under one; C(/hub/...) is appended to it.
+    type: str
+    required: true
+  consumer_key:
+    description: LTI consumer key the hub knows.
+    type: str
+    required: true
+  consumer_secret:
+    description: LTI shared secret of O(consumer_key).
+    type: str
+    required: true
+  api_token:
+    description:
+      - Hub API token (the one Moodle uses) to poll the server's readiness and to stop it.
+      - Needs the scopes C(read:users) and C(read:servers), and C(delete:servers) to stop the server.
+    type: str
+    required: true
+  user_id:
+    description: LMS user id (C(user_id)); the spawner needs it to be an integer.
+    type: str
+    default: '2'
+  username:
+    description:
+      - Moodle user name, sent as C(ext_user_username), which the hub uses as its user name (lower-cased).
+      - An empty string sends no C(ext_user_username); the hub user is then named after O(user_id).
+    type: str
+    default: lti-check
+  roles:
+    description: LTI roles, for example V(Learner) or V(Instructor) for a teacher.
+    type: str
+    default: Learner
+  context_id:
+    description: Course id (C(context_id)).
+    type: str
+    default: '1'
+  resource_link_id:
+    description: Activity id (C(resource_link_id)).
+    type: str
+    default: '1'
+  lis_outcome_service_url:
+    description: Moodle's outcome service URL; the spawner takes the Moodle host name from it.
+    type: str
+    default: https://moodle.example.org/mod/lti/service.php
+  custom:
+    description:
+      - LTI custom parameters without the C(custom_) prefix, for example C(lms_image), C(lms_cpulimit),
+        C(lms_memlimit), C(lms_vol_NAME), C(lms_sub_NAME). A key that already starts with C(custom_) is sent as is.
+      - C(lms_sessioninfo=1,1) is added unless given, because the spawner refuses a launch without it.
+    type: dict
+    default: {}
+  validate_certs:
+    description: Verify the hub's TLS certificate.
+    type: bool
+    default: true
+  ca_path:
+    description: PEM file of the CA(s) to verify the hub's certificate with.
+    type: path
+  timeout:
+    description: Seconds to wait for the user's server to become ready after the launch.
+    type: int
+    default: 120
+  engine_socket:
+    description:
+      - Docker-compatible API socket (Docker or Podman) on the managed host. When it exists, the user's
+        running container is inspected, and the module fails if there is none.
+    type: path
+    default: /var/run/docker.sock
+  stop_server:
+    description: Stop the user's server through the hub API after the checks.
+    type: bool
+    default: true
+notes:
+  - Each run logs the user in and spawns a server, so the module always reports RV(changed=true).
+  - A refused launch (wrong key or secret, clock skew, replayed nonce) fails with RV(status=401).
+seealso:
+  - name: LTI 1.1 implementation guide
+    description: The launch fields and their meaning.
+    link: https://www.imsglobal.org/specs/ltiv1p1/implementation-guide
+'''
+
+EXAMPLES = r'''
+- name: Launch as a student with an image, limits and volumes, like a Moodle activity
+  lticontainer.hub.lti_launch:
+    url: https://172.17.0.2:443
+    consumer_key: "{{ jupyterhub_lti_consumer_key }}"
+    consumer_secret: "{{ jupyterhub_lti_consumer_secret }}"
+    api_token: "{{ jupyterhub_api_token }}"
+    user_id: "7"
+    username: student01
+    context_id: "42"
+    custom:
+      lms_image: "lticontainer-singleuser : abc"
+      lms_cpulimit: "0.5"
+      lms_memlimit: "268,435,456"
+      lms_vol_task: "task"
+      lms_sub_submit: "submit"
+    validate_certs: false
+  register: launch
+
+- name: The container got what the activity asked for
+  ansible.builtin.assert:
+    that:
+      - launch.container.cpu_limit == 0.5
+      - launch.container.mem_limit == 268435456
+      - launch.container.volumes | length == 2
+      - launch.stopped
+
+- name: A wrong secret must be refused with HTTP 401
+  lticontainer.hub.lti_launch:
+    url: https://hub.example.org
+    consumer_key: "{{ jupyterhub_lti_consumer_key }}"
+    consumer_secret: not-the-secret
+    api_token: "{{ jupyterhub_api_token }}"
+  register: refused
+  failed_when: refused.status | default(0) != 401
+'''
+
+RETURN = r'''
+user:
+  description: The hub user name the launch logged in.
+  returned: always
+  type: str
+  sample: student01
+status:
+  description: HTTP status of the launch POST.
+  returned: when a launch was sent
+  type: int
+  sample: 302
+steps:
+  description:
+    - The HTTP requests made, in order, with their status and C(Location) header. Repeated identical
+      readiness polls appear once.
+  returned: when a launch was sent
+  type: list
+  elements: dict
+  sample:
+    - {method: POST, path: /hub/lti/launch, status: 302, location: /hub/home}
+    - {method: GET, path: /hub/spawn, status: 302, location: /hub/spawn-pending/student01}
+    - {method: GET, path: /hub/spawn-pending/student01, status: 200, location: null}
+    - {method: GET, path: /hub/api/users/student01, status: 200, location: null}
+    - {method: DELETE, path: /hub/api/users/student01/server, status: 204, location: null}
+launch_to_ready_seconds:
+  description: Seconds from sending the launch to the hub reporting the server ready.
+  returned: success
+  type: float
+  sample: 4.37
+server_url:
+  description: The server's URL path as the hub reports it.
+  returned: success
+  type: str
+  sample: /user/student01/
+container:
+  description: The user's container, when O(engine_socket) exists.
+  returned: success and O(engine_socket) exists
+  type: dict
+  contains:
+    name:
+      description: Container name.
+      type: str
+      sample: jupyterhub-42-1-moodle.example.org-1a2b3c4d-student01
+    image:
+      description: Image the container runs (C(Config.Image)).
+      type: str
+      sample: lticontainer-singleuser:abc
+    cpu_limit:
+      description: CPU limit in CPUs, null when unlimited.
+      type: float
+      sample: 0.5
+    mem_limit:
+      description: Memory limit in bytes, null when unlimited.
+      type: int
+      sample: 268435456
+    volumes:
+      description: Named volumes mounted (C(name), C(destination)).
+      type: list
+      elements: dict
+      sample:
+        - name: lms_vol_task_42_moodle.example.org
+          destination: /home/others/student01/jupyter/works/.volumes/lms_vol_task_42_moodle.example.org
+    env:
+      description: The spawner's C(NB_*) and C(LTI_*) environment variables (no other variable is returned).
+      type: dict
+      sample: {NB_USER: student01, NB_UID: '30007', NB_GROUP: others, NB_GID: '1000', LTI_COURSE: '42'}
+stopped:
+  description: Whether the hub accepted the request to stop the server (HTTP 202 or 204).
+  returned: success
+  type: bool
+  sample: true
+stop_status:
+  description: HTTP status of C(DELETE /hub/api/users/NAME/server), null when O(stop_server=false).
+  returned: success
+  type: int
+  sample: 204
+'''
+
+import os
+import time
+import urllib.error
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.lticontainer.hub.plugins.module_utils.lti import (
+    HubClient, base_string_uri, container_limits, find_user_container, hub_user_name,
+    launch_fields, server_state, sign_launch)
+
+POLL_INTERVAL = 1.0  # seconds between readiness polls
+REQUEST_TIMEOUT = 60  # per request; the hub's GET /hub/spawn waits up to slow_spawn_timeout itself
+
+
+def run(module, params):
+    """The launch, spawn, readiness check, inspection and stop; returns the result dict."""
+    user = hub_user_name(params['username'], params['user_id'])
+    hub = HubClient(params['url'], params['validate_certs'], params['ca_path'], REQUEST_TIMEOUT)
+    # Nothing changes on the hub until it accepts the launch.
+    result = {'changed': False, 'user': user, 'steps': hub.steps}
+
+    def fail(msg, **extra):
+        result.update(extra)
+        module.fail_json(msg=msg, **result)
+
+    fields = launch_fields(params['user_id'], params['username'], params['roles'], params['context_id'],
+                           params['resource_link_id'], params['lis_outcome_service_url'], params['custom'])
+    launch_path = '/hub/lti/launch'
+    signed = sign_launch(hub.url(launch_path), fields, params['consumer_key'], params['consumer_secret'])
+
+    started = time.monotonic()
+    try:
+        status, headers, _body = hub.request('POST', launch_path, data=signed)
+        result['status'] = status
+        location = headers.get('Location')
+        # /user/ too: the hub sends a user whose server already runs straight to it.
+        if status not in (302, 303) or not location or not hub.on_hub(location, ('/hub/', '/user/')):
+            fail('the hub refused the launch: HTTP %d%s' % (
+                status, ' (redirect to %s)' % location if location else ''))
+        result['changed'] = True
+
+        status, _headers, _body = hub.follow('GET', '/hub/spawn')
+        if status >= 400:
+            fail('GET /hub/spawn as %s failed: HTTP %d' % (user, status))
+
+        api_path = '/hub/api/users/%s' % user
+        deadline = started + params['timeout']
+        while True:
+            status, model = hub.api('GET', api_path, params['api_token'])
+            if status in (401, 403):
+                fail('the hub API refused the token: HTTP %d on %s (it needs read:users and read:servers)'
+                     % (status, api_path), status=status)
+            ready, server_url, state = server_state(model if status == 200 else None)
+            if ready:
+                break
+            if time.monotonic() >= deadline:
+                fail('the server of user %s was not ready within %d s (last: HTTP %d, %s)'
+                     % (user, params['timeout'], status, state), status=status)
+            time.sleep(POLL_INTERVAL)
+        result['launch_to_ready_seconds'] = round(time.monotonic() - started, 2)
+        result['server_url'] = server_url
+
+        socket_path = params['engine_socket']
+        if socket_path and os.path.exists(socket_path):
+            try:
+                info = find_user_container(socket_path, user)
+            except (OSError, ValueError) as err:
+                fail('cannot inspect containers through %s: %s' % (socket_path, err))
+            if info is None:
+                fail('no running container with JUPYTERHUB_USER=%s found through %s' % (user, socket_path))
+            result['container'] = container_limits(info)
+
+        result['stopped'], result['stop_status'] = False, None
+        if params['stop_server']:
+            status, _model = hub.api('DELETE', api_path + '/server', params['api_token'])
+            result['stop_status'] = status
+            result['stopped'] = status in (202, 204)
+            if not result['stopped']:
+                module.warn('the hub did not stop the server of %s: HTTP %d (the token needs delete:servers)'
+                            % (user, status))
+    except urllib.error.URLError as err:
+        fail('cannot reach the hub at %s: %s' % (params['url'], getattr(err, 'reason', err)))
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            url=dict(type='str', required=True),
+            consumer_key=dict(type='str', required=True, no_log=False),
+            consumer_secret=dict(type='str', required=True, no_log=True),
+            api_token=dict(type='str', required=True, no_log=True),
+            user_id=dict(type='str', default='2'),
+            username=dict(type='str', default='lti-check'),
+            roles=dict(type='str', default='Learner'),
+            context_id=dict(type='str', default='1'),
+            resource_link_id=dict(type='str', default='1'),
+            lis_outcome_service_url=dict(type='str', default='https://moodle.example.org/mod/lti/service.php'),
+            custom=dict(type='dict', default={}),
+            validate_certs=dict(type='bool', default=True),
+            ca_path=dict(type='path'),
+            timeout=dict(type='int', default=120),
+            engine_socket=dict(type='path', default='/var/run/docker.sock'),
+            stop_server=dict(type='bool', default=True),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        base_string_uri(params['url'])
+    except ValueError as err:
+        module.fail_json(msg='url: %s' % err)
+    if not params['user_id'].isdigit():
+        module.fail_json(msg='user_id must be a non-negative integer (the spawner parses it), got %r' % params['user_id'])
+    if params['timeout'] <= 0:
+        module.fail_json(msg='timeout must be positive')
+    if params['ca_path'] and not os.path.isfile(params['ca_path']):
+        module.fail_json(msg='ca_path %s is not a file' % params['ca_path'])
+    params['url'] = params['url'].rstrip('/')
+
+    if module.check_mode:
+        module.exit_json(changed=True, user=hub_user_name(params['username'], params['user_id']),
+                         msg='check mode: no launch was sent (a launch logs in and spawns; it cannot be simulated)')
+    module.exit_json(**run(module, params))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Build the local images the sandbox and the Molecule scenarios need, since no
+# registry is reachable: a systemd host per Debian suite (debootstrap + import)
+# and a small single-user image saved as an archive for container_runtime to load.
+# Each image is tagged with a hash of its recipe, so it is rebuilt only when the
+# recipe changes.
+#   scripts/images.sh host bookworm   -> prints the host image name
+#   scripts/images.sh singleuser      -> prints "IMAGE ARCHIVE" (tag and saved archive)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cache="${LTICONTAINER_CACHE:-$root/.cache}"
+ca_bundle="${LTICONTAINER_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
+mkdir -p "$cache"
+
+recipe_hash() {
+  cat "$@" | sha256sum | cut -c1-12
+}
+
+host_image() {
+  local suite=$1
+  local recipe="$root/images/hub-host"
+  local tag
+  tag="lticontainer-hub-host:${suite}-$(recipe_hash "$recipe/packages.txt" "$recipe/build.sh")"
+  if ! docker image inspect "$tag" >/dev/null 2>&1; then
+    command -v debootstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; }
+    echo "images: debootstrap $suite (about a minute)" >&2
+    "$recipe/build.sh" "$suite" "$tag" "$cache"
+    # Drop the images of earlier recipes.
+    docker images --format '{{.Repository}}:{{.Tag}}' lticontainer-hub-host | grep "^lticontainer-hub-host:${suite}-" \
+      | grep -vx "$tag" | xargs -r docker rmi >/dev/null 2>&1 || true
+  fi
+  docker tag "$tag" "lticontainer-hub-host:$suite"
+  echo "lticontainer-hub-host:$suite"
+}
+
+singleuser_archive() {
+  local base
+  base=$(host_image bookworm)
+  local context="$root/images/singleuser"
+  local tag
+  tag="lticontainer-singleuser:$(recipe_hash "$context/Dockerfile" "$context/start.sh" "$root/images/hub-host/packages.txt" "$root/images/hub-host/build.sh")"
+  local archive="$cache/${tag/:/-}.tar"
+  if ! docker image inspect "$tag" >/dev/null 2>&1; then
+    echo "images: building $tag" >&2
+    local build
+    build=$(mktemp -d "$cache/build.XXXXXX")
+    cp "$context/Dockerfile" "$context/start.sh" "$build/"
+    cp "$ca_bundle" "$build/ca-bundle.crt"
+    DOCKER_BUILDKIT=0 docker build -q --build-arg "BASE=$base" -t "$tag" "$build" >/dev/null
+    rm -rf "$build"
+  fi
+  if [ ! -s "$archive" ]; then
+    find "$cache" -maxdepth 1 -name 'lticontainer-singleuser-*.tar' ! -name "${archive##*/}" -delete
+    docker save "$tag" -o "$archive.tmp"
+    mv "$archive.tmp" "$archive"
+  fi
+  echo "$tag $archive"
+}
+
+case "${1:-}" in
+  host) host_image "${2:?suite, for example bookworm}" ;;
+  singleuser) singleuser_archive ;;
+  *) echo "usage: $0 host SUITE | singleuser" >&2; exit 2 ;;
+esac

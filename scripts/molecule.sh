@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Run Molecule scenarios with what they need from this machine: the locally built
+# images and secrets generated for this run (never fixed test values).
+#   scripts/molecule.sh debian12 [more scenarios]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+export MOLECULE_HOST_IMAGE
+MOLECULE_HOST_IMAGE=$(scripts/images.sh host bookworm)
+read -r MOLECULE_SINGLEUSER_IMAGE MOLECULE_SINGLEUSER_ARCHIVE < <(scripts/images.sh singleuser)
+export MOLECULE_SINGLEUSER_IMAGE MOLECULE_SINGLEUSER_ARCHIVE
+
+export MOLECULE_LTI_CONSUMER_KEY MOLECULE_LTI_CONSUMER_SECRET MOLECULE_API_TOKEN MOLECULE_TUNNEL_PASSWORD
+export MOLECULE_TUNNEL_PASSWORD_HASH
+MOLECULE_LTI_CONSUMER_KEY=molecule-$(openssl rand -hex 4)
+MOLECULE_LTI_CONSUMER_SECRET=$(openssl rand -hex 32)
+MOLECULE_API_TOKEN=$(openssl rand -hex 32)
+MOLECULE_TUNNEL_PASSWORD=$(openssl rand -hex 16)
+MOLECULE_TUNNEL_PASSWORD_HASH=$(openssl passwd -6 "$MOLECULE_TUNNEL_PASSWORD")
+
+status=0
+for scenario in "$@"; do
+  start=$(date +%s)
+  if molecule test -s "$scenario"; then result=passed; else result=FAILED; status=1; fi
+  echo "molecule $scenario: $result in $(($(date +%s) - start)) s"
+done
+exit $status

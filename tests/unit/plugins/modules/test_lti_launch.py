@@ -1,0 +1,276 @@
+# -*- coding: utf-8 -*-
+"""Tests of the lti_launch module's whole flow against FakeHub, a test double of the
+JupyterHub + ltiauthenticator HTTP surface (launch, spawn, users API) that checks launch
+signatures with oauthlib, and FakeEngine, a test double of the Docker API on a unix socket.
+The real hub is exercised by the Molecule scenario."""
+
+import http.server
+import json
+import os
+import socketserver
+import tempfile
+import threading
+import time
+import urllib.parse
+
+import pytest
+
+from ansible_collections.lticontainer.hub.plugins.modules import lti_launch
+
+from oauthlib.oauth1.rfc5849 import signature as oauth_sig
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19
+    import contextlib
+    from unittest import mock
+    from ansible.module_utils import basic
+
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        with mock.patch.object(basic, '_ANSIBLE_ARGS', json.dumps({'ANSIBLE_MODULE_ARGS': args}).encode()):
+            yield
+
+pytestmark = pytest.mark.filterwarnings('ignore:use sign_hmac_sha1_with_client')
+
+KEY, SECRET, TOKEN = 'moodle-key', 'lti-s3cret', 'api-t0ken'
+REQUIRED = ('oauth_consumer_key', 'oauth_nonce', 'oauth_signature', 'oauth_signature_method',
+            'oauth_timestamp', 'oauth_version', 'lti_message_type', 'lti_version', 'resource_link_id', 'user_id')
+
+
+class FakeHub(http.server.BaseHTTPRequestHandler):
+    """Test double of the hub's HTTP surface. Class attributes are reset per test."""
+    ready_after = 2          # polls answered "not ready" before "ready"; None = never ready
+    polls = 0
+    nonces = set()
+    launches = []            # form fields of accepted launches
+    stopped = []
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body=None, headers=None):
+        data = json.dumps(body).encode() if body is not None else b''
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def session_user(self):
+        for part in (self.headers.get('Cookie') or '').split(';'):
+            name, _sep, value = part.strip().partition('=')
+            if name == 'fake-hub-session':
+                return value
+        return None
+
+    def api_authorised(self):
+        return self.headers.get('Authorization') == 'token ' + TOKEN
+
+    def do_POST(self):
+        if self.path != '/hub/lti/launch':
+            return self.reply(404)
+        body = self.rfile.read(int(self.headers['Content-Length'])).decode()
+        pairs = urllib.parse.parse_qsl(body, keep_blank_values=True)
+        form = dict(pairs)
+
+        class Req(object):  # what ltiauthenticator hands to oauthlib: scheme + Host header + URI
+            uri = 'http://%s%s' % (self.headers['Host'], self.path)
+            http_method = 'POST'
+            params = oauth_sig.collect_parameters(body=pairs)
+            signature = form.get('oauth_signature')
+
+        if (any(k not in form for k in REQUIRED) or form['oauth_consumer_key'] != KEY
+                or abs(time.time() - int(form['oauth_timestamp'])) > 30 or form['oauth_nonce'] in self.nonces
+                or not oauth_sig.verify_hmac_sha1(Req, SECRET)):
+            return self.reply(401)
+        FakeHub.nonces.add(form['oauth_nonce'])
+        FakeHub.launches.append(form)
+        name = (form.get('ext_user_username') or form['user_id']).lower()
+        self.reply(302, headers={'Set-Cookie': 'fake-hub-session=%s; Path=/hub/; HttpOnly' % name,
+                                 'Location': '/hub/home'})
+
+    def do_GET(self):
+        user = self.session_user()
+        if self.path == '/hub/spawn':
+            if not user:
+                return self.reply(302, headers={'Location': '/hub/login?next=%2Fhub%2Fspawn'})
+            return self.reply(302, headers={'Location': '/hub/spawn-pending/%s' % user})
+        if self.path.startswith('/hub/spawn-pending/'):
+            return self.reply(200 if user else 403)
+        if self.path.startswith('/hub/api/users/'):
+            if not self.api_authorised():
+                return self.reply(403, {'message': 'Forbidden'})
+            FakeHub.polls += 1
+            name = self.path.rsplit('/', 1)[1]
+            ready = self.ready_after is not None and FakeHub.polls > self.ready_after
+            server = {'ready': ready, 'pending': None if ready else 'spawn', 'url': '/user/%s/' % name}
+            return self.reply(200, {'name': name, 'servers': {'': server}})
+        self.reply(404)
+
+    def do_DELETE(self):
+        if not self.api_authorised():
+            return self.reply(403)
+        FakeHub.stopped.append(self.path)
+        self.reply(204)
+
+
+class FakeEngine(http.server.BaseHTTPRequestHandler):
+    """Test double of the Docker API on a unix socket: one unrelated container and the user's."""
+    containers = {
+        'aaa': {'Id': 'aaa', 'Name': '/other', 'Config': {'Image': 'x', 'Env': ['JUPYTERHUB_USER=someone']},
+                'HostConfig': {}, 'Mounts': []},
+        'bbb': {'Id': 'bbb', 'Name': '/jupyterhub-42-1-moodle.example.org-1a2b3c4d-student01',
+                'Config': {'Image': 'lticontainer-singleuser:abc',
+                           'Env': ['JUPYTERHUB_USER=student01', 'JUPYTERHUB_API_TOKEN=secret', 'NB_USER=student01']},
+                'HostConfig': {'NanoCpus': 500000000, 'Memory': 268435456},
+                'Mounts': [{'Type': 'volume', 'Name': 'lms_vol_task_42_moodle.example.org', 'Destination': '/v'}]},
+    }
+
+    def log_message(self, *args):
+        pass
+
+    def address_string(self):
+        return 'unix'
+
+    def do_GET(self):
+        if self.path == '/containers/json':
+            body = [{'Id': cid} for cid in self.containers]
+        else:
+            body = self.containers.get(self.path.split('/')[2])
+        data = json.dumps(body).encode()
+        self.send_response(200 if body else 404)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
+@pytest.fixture
+def hub():
+    FakeHub.ready_after, FakeHub.polls, FakeHub.nonces, FakeHub.launches, FakeHub.stopped = 2, 0, set(), [], []
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), FakeHub)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield 'http://127.0.0.1:%d' % server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def engine_socket():
+    path = os.path.join(tempfile.mkdtemp(prefix='fake-engine-'), 'docker.sock')
+    server = _UnixServer(path, FakeEngine)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield path
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def fast_polls(monkeypatch):
+    monkeypatch.setattr(lti_launch, 'POLL_INTERVAL', 0.05)
+
+
+def run_module(capsys, **args):
+    """Run main() as Ansible would; return (result dict, failed)."""
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exit_info:
+            lti_launch.main()
+    result = json.loads(capsys.readouterr().out)
+    return result, exit_info.value.code != 0
+
+
+def base_args(url, tmp_path, **extra):
+    args = dict(url=url, consumer_key=KEY, consumer_secret=SECRET, api_token=TOKEN, user_id='7',
+                username='Student01', timeout=10, engine_socket=str(tmp_path / 'no-engine.sock'))
+    args.update(extra)
+    return args
+
+
+def test_launch_spawn_ready_and_stop(hub, tmp_path, capsys):
+    result, failed = run_module(capsys, **base_args(hub, tmp_path, custom={'lms_cpulimit': '0.5'}))
+    assert not failed, result
+    assert result['changed'] is True
+    assert result['user'] == 'student01'  # the hub lower-cases ext_user_username
+    assert result['status'] == 302
+    assert [(s['method'], s['path'], s['status'], s['location']) for s in result['steps']] == [
+        ('POST', '/hub/lti/launch', 302, '/hub/home'),
+        ('GET', '/hub/spawn', 302, '/hub/spawn-pending/student01'),
+        ('GET', '/hub/spawn-pending/student01', 200, None),
+        ('GET', '/hub/api/users/student01', 200, None),
+        ('DELETE', '/hub/api/users/student01/server', 204, None),
+    ]
+    assert FakeHub.polls == 3  # two "not ready" answers, then ready
+    assert result['launch_to_ready_seconds'] > 0
+    assert result['server_url'] == '/user/student01/'
+    assert result['stopped'] is True and result['stop_status'] == 204
+    assert 'container' not in result  # no engine socket on this host
+    launch = FakeHub.launches[0]
+    assert launch['custom_lms_cpulimit'] == '0.5' and launch['custom_lms_sessioninfo'] == '1,1'
+    assert SECRET not in json.dumps(result) and TOKEN not in json.dumps(result)
+
+
+def test_container_inspected_through_engine_socket(hub, tmp_path, engine_socket, capsys):
+    result, failed = run_module(capsys, **base_args(hub, tmp_path, engine_socket=engine_socket, stop_server=False))
+    assert not failed, result
+    assert result['container'] == {
+        'name': 'jupyterhub-42-1-moodle.example.org-1a2b3c4d-student01',
+        'image': 'lticontainer-singleuser:abc', 'cpu_limit': 0.5, 'mem_limit': 268435456,
+        'volumes': [{'name': 'lms_vol_task_42_moodle.example.org', 'destination': '/v'}],
+        'env': {'NB_USER': 'student01'}}
+    assert result['stopped'] is False and result['stop_status'] is None and FakeHub.stopped == []
+
+
+def test_no_container_for_user_fails(hub, tmp_path, engine_socket, capsys):
+    result, failed = run_module(capsys, **base_args(hub, tmp_path, engine_socket=engine_socket, username='nobody'))
+    assert failed
+    assert 'JUPYTERHUB_USER=nobody' in result['msg']
+
+
+def test_wrong_secret_is_refused_with_401(hub, tmp_path, capsys):
+    result, failed = run_module(capsys, **base_args(hub, tmp_path, consumer_secret='not-the-secret'))
+    assert failed
+    assert result['status'] == 401
+    assert result['msg'].startswith('the hub refused the launch: HTTP 401')
+    assert result['steps'] == [{'method': 'POST', 'path': '/hub/lti/launch', 'status': 401, 'location': None}]
+    assert 'not-the-secret' not in json.dumps(result)
+
+
+def test_server_never_ready_times_out_naming_user(hub, tmp_path, capsys):
+    FakeHub.ready_after = None
+    started = time.monotonic()
+    result, failed = run_module(capsys, **base_args(hub, tmp_path, timeout=1))
+    assert failed
+    assert time.monotonic() - started < 5
+    assert 'student01' in result['msg'] and '1 s' in result['msg']
+    assert result['status'] == 200
+    assert result['steps'][0]['status'] == 302
+
+
+def test_wrong_api_token_fails_fast(hub, tmp_path, capsys):
+    result, failed = run_module(capsys, **base_args(hub, tmp_path, api_token='wrong'))
+    assert failed
+    assert result['status'] == 403 and 'token' in result['msg']
+
+
+def test_check_mode_sends_nothing(hub, tmp_path, capsys):
+    result, failed = run_module(capsys, _ansible_check_mode=True, **base_args(hub, tmp_path))
+    assert not failed
+    assert result['changed'] is True and 'no launch' in result['msg']
+    assert FakeHub.launches == [] and FakeHub.polls == 0
+
+
+@pytest.mark.parametrize('bad', [{'user_id': 'abc'}, {'url': 'hub.example.org'}, {'timeout': 0}])
+def test_invalid_inputs_fail_before_any_request(hub, tmp_path, capsys, bad):
+    args = base_args(hub, tmp_path)
+    args.update(bad)
+    result, failed = run_module(capsys, **args)
+    assert failed
+    assert FakeHub.launches == []
