@@ -29,6 +29,7 @@ test: lint unit molecule
 lint: venv
 	yamllint -s .
 	ansible-lint
+	ansible-galaxy collection build --force --output-path .cache/dist >/dev/null
 
 unit: venv
 	python -m pytest -q tests/unit

@@ -49,6 +49,8 @@ singleuser_archive() {
     cp "$ca_bundle" "$build/ca-bundle.crt"
     DOCKER_BUILDKIT=0 docker build -q --build-arg "BASE=$base" -t "$tag" "$build" >/dev/null
     rm -rf "$build"
+    docker images --format '{{.Repository}}:{{.Tag}}' lticontainer-singleuser | grep -vx "$tag" \
+      | xargs -r docker rmi >/dev/null 2>&1 || true
   fi
   if [ ! -s "$archive" ]; then
     find "$cache" -maxdepth 1 -name 'lticontainer-singleuser-*.tar' ! -name "${archive##*/}" -delete
