@@ -3,7 +3,9 @@ SHELL := /bin/bash
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
-SCENARIOS ?= debian12
+SCENARIOS ?= debian12 debian13 multihub
+# make sandbox DISTRO=debian12|debian13 ENGINE=docker|podman FIREWALL=none|firewalld|ufw HUBS=1|2
+export DISTRO ENGINE FIREWALL HUBS
 
 .PHONY: sandbox sandbox-down test lint unit molecule venv clean
 
@@ -36,6 +38,7 @@ unit: venv
 
 molecule: venv
 	scripts/engine.sh
+	$(if $(filter rocky9 ubuntu2404,$(SCENARIOS)),,@echo "molecule rocky9 ubuntu2404: skipped, their official images need a registry (.github/workflows/molecule.yml runs them)")
 	scripts/molecule.sh $(SCENARIOS)
 
 clean: sandbox-down

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start (or reuse) a systemd hub host container, the way the machines here allow:
 # no --privileged (CAP_SYS_RESOURCE is missing), all other capabilities, the host's
-# cgroup tree, and a volume for the nested engine's storage (overlay2 instead of vfs).
+# cgroup tree, and volumes for the nested engine's storage (native overlay, not vfs).
 #   scripts/hubhost.sh up NAME IMAGE
 #   scripts/hubhost.sh down NAME      (stops the hub and the nested engine first)
 set -euo pipefail
@@ -22,7 +22,7 @@ case "$action" in
         --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
         --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
         --tmpfs /run --tmpfs /run/lock --stop-signal SIGRTMIN+3 \
-        -v "$name-engine:/var/lib/docker" \
+        -v "$name-engine:/var/lib/docker" -v "$name-containers:/var/lib/containers" \
         "$image" /lib/systemd/systemd >/dev/null
     elif [ "$state" = false ]; then
       docker start "$name" >/dev/null
@@ -38,10 +38,11 @@ case "$action" in
   down)
     if docker inspect "$name" >/dev/null 2>&1; then
       # User containers are siblings in the host's cgroup tree: stop them with their engine.
-      docker exec "$name" systemctl stop jupyterhub docker.socket docker 2>/dev/null || true
+      docker exec "$name" systemctl stop jupyterhub docker.socket docker podman.socket podman 2>/dev/null || true
+      docker exec "$name" sh -c 'command -v podman >/dev/null && podman stop -a -t 5' >/dev/null 2>&1 || true
       docker rm -f "$name" >/dev/null
     fi
-    docker volume rm -f "$name-engine" >/dev/null 2>&1 || true
+    docker volume rm -f "$name-engine" "$name-containers" >/dev/null 2>&1 || true
     ;;
   *) echo "usage: $0 up NAME IMAGE | down NAME" >&2; exit 2 ;;
 esac

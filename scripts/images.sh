@@ -6,6 +6,7 @@
 # recipe changes.
 #   scripts/images.sh host bookworm   -> prints the host image name
 #   scripts/images.sh singleuser      -> prints "IMAGE ARCHIVE" (tag and saved archive)
+#   scripts/images.sh client          -> prints the Moodle stand-in image name
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,24 +35,31 @@ host_image() {
   echo "lticontainer-hub-host:$suite"
 }
 
-singleuser_archive() {
-  local base
+# Build images/NAME/Dockerfile on the bookworm host image, with the CA bundle in the
+# context (pip inside the build must trust an intercepting proxy). Prints the tag.
+context_image() {
+  local name=$1 base context tag
   base=$(host_image bookworm)
-  local context="$root/images/singleuser"
-  local tag
-  tag="lticontainer-singleuser:$(recipe_hash "$context/Dockerfile" "$context/start.sh" "$root/images/hub-host/packages.txt" "$root/images/hub-host/build.sh")"
-  local archive="$cache/${tag/:/-}.tar"
+  context="$root/images/$name"
+  tag="lticontainer-$name:$(recipe_hash "$context"/* "$root/images/hub-host/packages.txt" "$root/images/hub-host/build.sh")"
   if ! docker image inspect "$tag" >/dev/null 2>&1; then
     echo "images: building $tag" >&2
     local build
     build=$(mktemp -d "$cache/build.XXXXXX")
-    cp "$context/Dockerfile" "$context/start.sh" "$build/"
+    cp "$context"/* "$build/"
     cp "$ca_bundle" "$build/ca-bundle.crt"
     DOCKER_BUILDKIT=0 docker build -q --build-arg "BASE=$base" -t "$tag" "$build" >/dev/null
     rm -rf "$build"
-    docker images --format '{{.Repository}}:{{.Tag}}' lticontainer-singleuser | grep -vx "$tag" \
+    docker images --format '{{.Repository}}:{{.Tag}}' "lticontainer-$name" | grep -vx "$tag" \
       | xargs -r docker rmi >/dev/null 2>&1 || true
   fi
+  echo "$tag"
+}
+
+singleuser_archive() {
+  local tag archive
+  tag=$(context_image singleuser)
+  archive="$cache/${tag/:/-}.tar"
   if [ ! -s "$archive" ]; then
     find "$cache" -maxdepth 1 -name 'lticontainer-singleuser-*.tar' ! -name "${archive##*/}" -delete
     docker save "$tag" -o "$archive.tmp"
@@ -63,5 +71,6 @@ singleuser_archive() {
 case "${1:-}" in
   host) host_image "${2:?suite, for example bookworm}" ;;
   singleuser) singleuser_archive ;;
-  *) echo "usage: $0 host SUITE | singleuser" >&2; exit 2 ;;
+  client) context_image moodle-client ;;
+  *) echo "usage: $0 host SUITE | singleuser | client" >&2; exit 2 ;;
 esac

@@ -6,10 +6,13 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-export MOLECULE_HOST_IMAGE
-MOLECULE_HOST_IMAGE=$(scripts/images.sh host bookworm)
+# Hub host images by Debian suite, as the scenarios name them (lticontainer-hub-host:SUITE).
+scripts/images.sh host bookworm >/dev/null
+if printf '%s\n' "$@" | grep -qE '^(debian13|multihub)$'; then scripts/images.sh host trixie >/dev/null; fi
 read -r MOLECULE_SINGLEUSER_IMAGE MOLECULE_SINGLEUSER_ARCHIVE < <(scripts/images.sh singleuser)
 export MOLECULE_SINGLEUSER_IMAGE MOLECULE_SINGLEUSER_ARCHIVE
+export MOLECULE_CLIENT_IMAGE
+MOLECULE_CLIENT_IMAGE=$(scripts/images.sh client)
 
 export MOLECULE_LTI_CONSUMER_KEY MOLECULE_LTI_CONSUMER_SECRET MOLECULE_API_TOKEN MOLECULE_TUNNEL_PASSWORD
 export MOLECULE_TUNNEL_PASSWORD_HASH
@@ -22,7 +25,7 @@ MOLECULE_TUNNEL_PASSWORD_HASH=$(openssl passwd -6 "$MOLECULE_TUNNEL_PASSWORD")
 status=0
 for scenario in "$@"; do
   start=$(date +%s)
-  if molecule test -s "$scenario"; then result=passed; else result=FAILED; status=1; fi
+  if molecule --base-config molecule/shared/base.yml test -s "$scenario"; then result=passed; else result=FAILED; status=1; fi
   echo "molecule $scenario: $result in $(($(date +%s) - start)) s"
 done
 exit $status

@@ -1,31 +1,59 @@
 #!/usr/bin/env bash
-# `make sandbox`: a working hub in local containers, deployed by site.yml and proven
-# by verify.yml's signed LTI launch. A second run reuses everything and must converge
-# with zero changes.
+# `make sandbox`: working hubs in local containers, deployed by site.yml and proven
+# by verify.yml's signed LTI launches and SSH tunnel. A second run reuses everything
+# and must converge with zero changes. Choices (make variables of the same names):
+#   DISTRO=debian12|debian13  ENGINE=docker|podman  FIREWALL=none|firewalld|ufw  HUBS=1|2
 #   SANDBOX_DOWN=1 scripts/sandbox.sh   removes the sandbox instead.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 inventory=inventories/sandbox
-hubs=(lticontainer-sandbox-hub1)
+distro=${DISTRO:-debian12} engine=${ENGINE:-docker} firewall=${FIREWALL:-none} count=${HUBS:-1}
+case "$distro" in
+  debian12) suite=bookworm ;;
+  debian13) suite=trixie ;;
+  *) echo "sandbox: DISTRO must be debian12 or debian13 (Rocky 9 and Ubuntu 24.04 images cannot be had here)" >&2; exit 2 ;;
+esac
+if ! [[ $engine =~ ^(docker|podman)$ && $firewall =~ ^(none|firewalld|ufw)$ && $count =~ ^[12]$ ]]; then
+  echo "sandbox: ENGINE docker|podman, FIREWALL none|firewalld|ufw, HUBS 1|2 (got $engine, $firewall, $count)" >&2
+  exit 2
+fi
+hubs=()
+for i in $(seq "$count"); do hubs+=("lticontainer-sandbox-hub$i"); done
+client=lticontainer-sandbox-moodle
 report="$root/.cache/sandbox-report"
 
 if [ "${SANDBOX_DOWN:-0}" = 1 ]; then
-  for hub in "${hubs[@]}"; do scripts/hubhost.sh down "$hub"; done
+  docker rm -f "$client" >/dev/null 2>&1 || true
+  for hub in lticontainer-sandbox-hub1 lticontainer-sandbox-hub2; do scripts/hubhost.sh down "$hub"; done
   echo "sandbox removed (secrets kept in $inventory/group_vars/hubs/vault.yml)"
   exit 0
 fi
 
 t0=$(date +%s)
 scripts/engine.sh
-host_image=$(scripts/images.sh host bookworm)
+host_image=$(scripts/images.sh host "$suite")
 read -r su_image su_archive < <(scripts/images.sh singleuser)
-for hub in "${hubs[@]}"; do scripts/hubhost.sh up "$hub" "$host_image"; done
+client_image=$(scripts/images.sh client)
+for hub in "${hubs[@]}"; do
+  # Another distribution than last time: start that hub afresh.
+  current=$(docker inspect -f '{{.Image}}' "$hub" 2>/dev/null || true)
+  if [ -n "$current" ] && [ "$current" != "$(docker image inspect -f '{{.Id}}' "$host_image")" ]; then
+    scripts/hubhost.sh down "$hub"
+  fi
+  scripts/hubhost.sh up "$hub" "$host_image"
+done
+if [ "$(docker inspect -f '{{.Image}}' "$client" 2>/dev/null)" != "$(docker image inspect -f '{{.Id}}' "$client_image")" ]; then
+  docker rm -f "$client" >/dev/null 2>&1 || true
+  docker run -d --name "$client" --hostname "$client" "$client_image" >/dev/null
+fi
+docker start "$client" >/dev/null
 scripts/secrets.sh "$inventory/group_vars/hubs"
 t1=$(date +%s)
 
 run() {
   ansible-playbook -i "$inventory" --vault-password-file "$inventory/.vault-pass" \
+    --limit "$(IFS=,; echo "${hubs[*]},$client")" -e "sandbox_engine=$engine" -e "sandbox_firewall=$firewall" \
     -e "sandbox_singleuser_image=$su_image" -e "sandbox_singleuser_archive=$su_archive" "$@"
 }
 rm -rf "$report" && mkdir -p "$report"
@@ -34,25 +62,30 @@ t2=$(date +%s)
 run playbooks/verify.yml -e "verify_report_dir=$report" | tee "$report/verify.log"
 t3=$(date +%s)
 
-python3 - "$report" "$inventory" $((t1 - t0)) $((t2 - t1)) $((t3 - t2)) <<'PY'
+python3 - "$report" "$inventory" $((t1 - t0)) $((t2 - t1)) $((t3 - t2)) "$distro, $engine, firewall $firewall, $count hub(s)" <<'PY'
 import json, pathlib, re, sys
-report, inventory, prep, converge, verify = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:])
+report, inventory, prep, converge, verify = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:6])
 recap = re.findall(r'^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)',
                    pathlib.Path(report, 'converge.log').read_text(), re.M)
-print('\n=== lticontainer.hub sandbox ===')
+print('\n=== lticontainer.hub sandbox (%s) ===' % sys.argv[6])
 print(f'images and hub containers: {prep} s, converge (site.yml): {converge} s, verify.yml: {verify} s')
 for host, ok, changed, unreachable, failed in recap:
     print(f'converge {host}: ok={ok} changed={changed} failed={failed}')
 for path in sorted(pathlib.Path(report).glob('*.json')):
     r = json.loads(path.read_text())
-    c = r.get('container', {})
-    mem = c.get('mem_limit')
-    print(f"hub {path.stem}: {r['url']}")
-    print(f"  launch as {r['user']}: ready in {r['launch_to_ready_seconds']} s, server stopped after: {r.get('stopped')}")
-    print(f"  container {c.get('name')}: image {c.get('image')}, cpus {c.get('cpu_limit')}, "
-          f"memory {mem} bytes ({(mem or 0) / 2**20:.0f} MiB)")
-    print(f"  volumes: {', '.join(v['name'] + ' -> ' + v['destination'] for v in c.get('volumes', []))}")
-    print(f"  launch with a wrong secret: HTTP {r['wrong_secret_status']}")
+    print(f"hub {path.stem}: {r['url']} (a launch with a wrong secret got HTTP {r['wrong_secret_status']})")
+    for launch in r['launches']:
+        c, t = launch.get('container') or {}, launch.get('tunnel') or {}
+        mem = c.get('mem_limit') or 0
+        print(f"  {launch['user']}: ready in {launch['launch_to_ready_seconds']} s; container {c.get('name')}: "
+              f"image {c.get('image')}, cpus {c.get('cpu_limit')}, memory {mem} bytes ({mem / 2**20:.0f} MiB); "
+              f"stopped after: {launch.get('stopped')}")
+        for v in c.get('volumes', []):
+            print(f"    volume {v['name']} -> {v['destination']}")
+        if t:
+            print(f"    SSH socket tunnel as {t.get('user')}: {'OK' if t.get('ok') else 'FAILED'}, "
+                  f"{len(t.get('images', []))} images, {len(t.get('containers', []))} containers, "
+                  f"lms volumes: {', '.join(v for v in t.get('volumes', []) if v.startswith('lms_'))}")
 print(f'secrets: {inventory}/group_vars/hubs/vault.yml (ansible-vault, password file {inventory}/.vault-pass);')
 print('          per-hub generated secrets in /var/lib/jupyterhub on each hub (0600)')
 PY

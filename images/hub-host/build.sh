@@ -11,6 +11,23 @@ debootstrap --variant=minbase --include="$(grep -v '^#' "$here/packages.txt" | p
   "$suite" "$dir" http://deb.debian.org/debian >"$work/debootstrap-$suite.log" 2>&1
 # Not allowed in these containers, and it would mark the system degraded.
 ln -sf /dev/null "$dir/etc/systemd/system/systemd-modules-load.service"
+# Container engines mount /proc/sys read-only; a real server's is writable, and Podman's
+# netavark sets per-network sysctls. The container's network sysctls are its own.
+cat >"$dir/etc/systemd/system/proc-sys-rw.service" <<'UNIT'
+[Unit]
+Description=Writable /proc/sys, as on a real server
+DefaultDependencies=no
+Before=sysinit.target
+
+[Service]
+Type=oneshot
+ExecStart=/bin/mount -o remount,rw /proc/sys
+
+[Install]
+WantedBy=sysinit.target
+UNIT
+mkdir -p "$dir/etc/systemd/system/sysinit.target.wants"
+ln -sf ../proc-sys-rw.service "$dir/etc/systemd/system/sysinit.target.wants/proc-sys-rw.service"
 # Each container makes its own machine id at first boot.
 : >"$dir/etc/machine-id"
 rm -f "$dir/var/cache/apt/archives/"*.deb

@@ -19,6 +19,9 @@ description:
   - When O(engine_socket) exists on the managed host, inspects the user's container (found by
     C(JUPYTERHUB_USER=NAME) in its environment) and returns its image, CPU and memory limits, named volumes
     and the spawner's C(NB_*)/C(LTI_*) environment.
+  - With O(tunnel_host), reaches the container engine the way Moodle's mod_lticontainer does, through an SSH
+    socket forward made as a login-less tunnel user with a password, then lists what Moodle lists through it
+    (image tags, all containers, volumes). See the notes.
   - Finally stops the server through the API (C(DELETE /hub/api/users/NAME/server)), as Moodle does, unless
     O(stop_server=false).
   - Uses only the Python standard library on the managed host and only the network address in O(url).
@@ -108,9 +111,53 @@ options:
     description: Stop the user's server through the hub API after the checks.
     type: bool
     default: true
+  tunnel_host:
+    description:
+      - Host name or address of the hub's container host for SSH, as Moodle's tunnel uses it (Moodle takes it
+        from the JupyterHub URL). When set, the module opens Moodle's SSH socket tunnel before the launch,
+        inspects the user's container through it instead of O(engine_socket), and lists images, containers
+        and volumes through it.
+      - Needs the C(ssh) client on the managed host (run the task on the Moodle host, or a stand-in, with
+        C(delegate_to)).
+    type: str
+  tunnel_port:
+    description: SSH port of O(tunnel_host).
+    type: int
+    default: 22
+  tunnel_user:
+    description: The tunnel user (Moodle's "container host user"), which logs in with a password only.
+    type: str
+    default: docker
+  tunnel_password:
+    description:
+      - Password of O(tunnel_user). Required with O(tunnel_host).
+      - Given to C(ssh) as Moodle does, through an C(SSH_ASKPASS) program that prints it from the C(ssh)
+        child's environment; it is never on a command line, never written to a file and never returned.
+    type: str
+  tunnel_remote_socket:
+    description:
+      - The engine's API socket on O(tunnel_host) the tunnel forwards to; the tunnel user needs read and
+        write access to it.
+      - V(/var/run/docker.sock) for Docker, V(/var/run/podman/podman.sock) for Podman (Moodle's "use Podman").
+    type: str
+    default: /var/run/docker.sock
+  tunnel_local_socket:
+    description:
+      - Local end of the tunnel on the managed host. Defaults to Moodle's C(/tmp/lticontainer_<tunnel_host>.sock).
+      - A stale file at this path is removed first; a socket there that still accepts connections (a live
+        tunnel, for example Moodle's own) is left alone and the module fails, so pick another path on a
+        Moodle host whose tunnel is up.
+    type: path
 notes:
   - Each run logs the user in and spawns a server, so the module always reports RV(changed=true).
   - A refused launch (wrong key or secret, clock skew, replayed nonce) fails with RV(status=401).
+  - "The SSH tunnel: Moodle runs C(ssh -oStrictHostKeyChecking=no -oServerAliveInterval=120
+    -oServerAliveCountMax=3 -fNL /tmp/lticontainer_HOST.sock:REMOTE USER@HOST). The module runs the same
+    forward without C(-f) (it owns the process and stops it at the end, also when the module fails), with
+    password authentication only (C(PubkeyAuthentication=no), one prompt), no known-hosts bookkeeping and
+    C(ExitOnForwardFailure=yes). It waits up to 15 seconds for the local socket to accept connections;
+    otherwise it fails with the C(ssh) error, for example C(Permission denied) for a wrong password."
+  - The local socket and the temporary askpass directory are removed when the module ends.
 seealso:
   - name: LTI 1.1 implementation guide
     description: The launch fields and their meaning.
@@ -152,6 +199,28 @@ EXAMPLES = r'''
     api_token: "{{ jupyterhub_api_token }}"
   register: refused
   failed_when: refused.status | default(0) != 401
+
+- name: From a Moodle stand-in, check the tunnel Moodle uses to reach the hub's container engine
+  lticontainer.hub.lti_launch:
+    url: https://hub.example.org
+    consumer_key: "{{ jupyterhub_lti_consumer_key }}"
+    consumer_secret: "{{ jupyterhub_lti_consumer_secret }}"
+    api_token: "{{ jupyterhub_api_token }}"
+    username: student01
+    tunnel_host: hub.example.org
+    tunnel_user: docker
+    tunnel_password: "{{ lticontainer_tunnel_password }}"
+    # Podman: tunnel_remote_socket: /var/run/podman/podman.sock
+    tunnel_local_socket: /tmp/lticontainer_check.sock  # leaves a running Moodle tunnel alone
+  delegate_to: moodle-standin
+  register: via_tunnel
+
+- name: Moodle would see the single-user image and the student's container
+  ansible.builtin.assert:
+    that:
+      - via_tunnel.tunnel.ok
+      - "'lticontainer-singleuser:latest' in via_tunnel.tunnel.images"
+      - via_tunnel.container.name in via_tunnel.tunnel.containers
 '''
 
 RETURN = r'''
@@ -189,8 +258,8 @@ server_url:
   type: str
   sample: /user/student01/
 container:
-  description: The user's container, when O(engine_socket) exists.
-  returned: success and O(engine_socket) exists
+  description: The user's container, seen through O(engine_socket) or through the SSH tunnel.
+  returned: success, when O(engine_socket) exists or O(tunnel_host) is set
   type: dict
   contains:
     name:
@@ -230,19 +299,94 @@ stop_status:
   returned: success
   type: int
   sample: 204
+tunnel:
+  description:
+    - Moodle's SSH socket tunnel and what Moodle lists through it. The lists are present once the
+      container has been inspected through the tunnel.
+  returned: when O(tunnel_host) is set (and not in check mode)
+  type: dict
+  contains:
+    ok:
+      description: Whether the tunnel was set up and the engine answered through it.
+      type: bool
+      sample: true
+    host:
+      description: O(tunnel_host).
+      type: str
+      sample: hub.example.org
+    port:
+      description: O(tunnel_port).
+      type: int
+      sample: 22
+    user:
+      description: O(tunnel_user).
+      type: str
+      sample: docker
+    remote_socket:
+      description: O(tunnel_remote_socket).
+      type: str
+      sample: /var/run/docker.sock
+    local_socket:
+      description: The local end of the tunnel (removed when the module ends).
+      type: str
+      sample: /tmp/lticontainer_hub.example.org.sock
+    images:
+      description: Image tags (C(RepoTags) of all images, flattened; untagged images left out), as C(docker images).
+      type: list
+      elements: str
+      sample: [lticontainer-singleuser:latest, jupyterhub/singleuser:4]
+    containers:
+      description: Names of all containers, running or not, as C(docker ps -a).
+      type: list
+      elements: str
+      sample: [jupyterhub-42-1-moodle.example.org-1a2b3c4d-student01]
+    volumes:
+      description: Volume names, as C(docker volume ls).
+      type: list
+      elements: str
+      sample: [lms_vol_task_42_moodle.example.org, lms_sub_submit_42_moodle.example.org]
+  sample:
+    ok: true
+    host: hub.example.org
+    port: 22
+    user: docker
+    remote_socket: /var/run/docker.sock
+    local_socket: /tmp/lticontainer_hub.example.org.sock
+    images: [lticontainer-singleuser:latest]
+    containers: [jupyterhub-42-1-moodle.example.org-1a2b3c4d-student01]
+    volumes: [lms_vol_task_42_moodle.example.org]
 '''
 
+import http.client
 import os
 import time
 import urllib.error
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.lticontainer.hub.plugins.module_utils.lti import (
-    HubClient, base_string_uri, container_limits, find_user_container, hub_user_name,
-    launch_fields, server_state, sign_launch)
+    HubClient, SshTunnel, TunnelError, base_string_uri, container_limits, default_local_socket,
+    engine_listing, find_user_container, hub_user_name, launch_fields, server_state, sign_launch,
+    tunnel_argv)
 
 POLL_INTERVAL = 1.0  # seconds between readiness polls
 REQUEST_TIMEOUT = 60  # per request; the hub's GET /hub/spawn waits up to slow_spawn_timeout itself
+TUNNEL_TIMEOUT = 15  # seconds for the SSH tunnel's local socket to accept connections
+ENGINE_ERRORS = (OSError, ValueError, http.client.HTTPException)
+
+
+def open_tunnel(module, params, result):
+    """Start Moodle's SSH tunnel; fails the module (nothing left running) when it does not come up."""
+    tunnel = SshTunnel(params['ssh_bin'], params['tunnel_host'], params['tunnel_user'], params['tunnel_password'],
+                       port=params['tunnel_port'], remote_socket=params['tunnel_remote_socket'],
+                       local_socket=params['tunnel_local_socket'], timeout=TUNNEL_TIMEOUT)
+    result['tunnel'] = {'ok': False, 'host': tunnel.host, 'port': tunnel.port, 'user': tunnel.user,
+                        'remote_socket': tunnel.remote_socket, 'local_socket': tunnel.local_socket}
+    try:
+        tunnel.open()
+    except TunnelError as err:
+        module.fail_json(msg='the SSH tunnel to %s failed: %s' % (tunnel.destination, err), **result)
+    result['tunnel']['ok'] = True
+    return tunnel
 
 
 def run(module, params):
@@ -256,6 +400,16 @@ def run(module, params):
         result.update(extra)
         module.fail_json(msg=msg, **result)
 
+    tunnel = open_tunnel(module, params, result) if params['tunnel_host'] else None
+    try:  # fail_json raises SystemExit: the finally closes the tunnel on every path
+        return launch(module, params, hub, result, fail, tunnel)
+    finally:
+        if tunnel is not None:
+            tunnel.close()
+
+
+def launch(module, params, hub, result, fail, tunnel=None):
+    user = result['user']
     fields = launch_fields(params['user_id'], params['username'], params['roles'], params['context_id'],
                            params['resource_link_id'], params['lis_outcome_service_url'], params['custom'])
     launch_path = '/hub/lti/launch'
@@ -293,15 +447,25 @@ def run(module, params):
         result['launch_to_ready_seconds'] = round(time.monotonic() - started, 2)
         result['server_url'] = server_url
 
-        socket_path = params['engine_socket']
-        if socket_path and os.path.exists(socket_path):
+        socket_path = tunnel.local_socket if tunnel else params['engine_socket']
+        if tunnel or (socket_path and os.path.exists(socket_path)):
             try:
                 info = find_user_container(socket_path, user)
-            except (OSError, ValueError) as err:
-                fail('cannot inspect containers through %s: %s' % (socket_path, err))
+            except ENGINE_ERRORS as err:
+                if tunnel:
+                    result['tunnel']['ok'] = False
+                fail('cannot inspect containers through %s: %s%s' % (socket_path, err, tunnel_stderr(tunnel)))
             if info is None:
                 fail('no running container with JUPYTERHUB_USER=%s found through %s' % (user, socket_path))
             result['container'] = container_limits(info)
+
+        if tunnel:
+            try:
+                result['tunnel'].update(engine_listing(tunnel.local_socket))
+            except ENGINE_ERRORS as err:
+                result['tunnel']['ok'] = False
+                fail('cannot list images, containers and volumes through the SSH tunnel to %s: %s%s'
+                     % (tunnel.destination, err, tunnel_stderr(tunnel)))
 
         result['stopped'], result['stop_status'] = False, None
         if params['stop_server']:
@@ -314,6 +478,12 @@ def run(module, params):
     except urllib.error.URLError as err:
         fail('cannot reach the hub at %s: %s' % (params['url'], getattr(err, 'reason', err)))
     return result
+
+
+def tunnel_stderr(tunnel):
+    """ssh's complaints so far (e.g. the tunnel user may not open the remote socket), for messages."""
+    text = tunnel.stderr() if tunnel else ''
+    return ' (ssh: %s)' % text if text else ''
 
 
 def main():
@@ -335,7 +505,14 @@ def main():
             timeout=dict(type='int', default=120),
             engine_socket=dict(type='path', default='/var/run/docker.sock'),
             stop_server=dict(type='bool', default=True),
+            tunnel_host=dict(type='str'),
+            tunnel_port=dict(type='int', default=22),
+            tunnel_user=dict(type='str', default='docker'),
+            tunnel_password=dict(type='str', no_log=True),
+            tunnel_remote_socket=dict(type='str', default='/var/run/docker.sock'),
+            tunnel_local_socket=dict(type='path'),
         ),
+        required_by={'tunnel_host': ('tunnel_password',)},  # required_if cannot test "any host"
         supports_check_mode=True,
     )
     params = module.params
@@ -350,6 +527,14 @@ def main():
     if params['ca_path'] and not os.path.isfile(params['ca_path']):
         module.fail_json(msg='ca_path %s is not a file' % params['ca_path'])
     params['url'] = params['url'].rstrip('/')
+    if params['tunnel_host']:
+        params['tunnel_local_socket'] = params['tunnel_local_socket'] or default_local_socket(params['tunnel_host'])
+        try:
+            tunnel_argv('ssh', params['tunnel_host'], params['tunnel_user'], params['tunnel_local_socket'],
+                        params['tunnel_remote_socket'], params['tunnel_port'])
+        except ValueError as err:
+            module.fail_json(msg=str(err))
+        params['ssh_bin'] = module.get_bin_path('ssh', required=True)
 
     if module.check_mode:
         module.exit_json(changed=True, user=hub_user_name(params['username'], params['user_id']),

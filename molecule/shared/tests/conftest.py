@@ -14,6 +14,10 @@ def hub_hosts():
     return testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY).get_hosts('hubs')
 
 
+def moodle_hosts():
+    return testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY).get_hosts('moodle')
+
+
 def playbook(*args):
     """Run one of the collection's playbooks against the scenario's inventory."""
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(PROJECT, '.collections'),

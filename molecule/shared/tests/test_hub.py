@@ -13,11 +13,24 @@ UPSTREAM_EXAMPLES = ('ABCDEFG', 'XXXXXXXX')
 IMAGE = os.environ['MOLECULE_SINGLEUSER_IMAGE']
 
 
+def local_name(image):
+    """An image's name without the registry part Podman (localhost/) or Docker Hub add."""
+    return re.sub(r'^(localhost/|docker\.io/(library/)?)', '', image)
+
+
+def engine(host):
+    return host.ansible.get_variables().get('container_runtime_engine', 'docker')
+
+
 def test_services_run_and_start_at_boot(host):
-    for name in ('docker', 'jupyterhub', 'ssh'):
+    for name in ({'docker': 'docker', 'podman': 'podman.socket'}[engine(host)], 'jupyterhub', 'ssh',
+                 'lticontainer-tunnel-guard'):
         service = host.service(name)
         assert service.is_running, name
         assert service.is_enabled, name
+    # The hub starts after the engine, so a cold boot works.
+    after = host.check_output('systemctl show -p After --value jupyterhub')
+    assert {'docker': 'docker.service', 'podman': 'podman.socket'}[engine(host)] in after.split()
 
 
 def test_pinned_stack_in_the_hubs_virtualenv(host):
@@ -63,10 +76,11 @@ def test_spawner_installed_in_upstreams_layout(host):
 
 
 def test_tunnel_user_is_loginless_and_may_use_the_engine(host):
-    user = host.user('docker')
-    assert user.home == '/home/others/docker'
+    name = engine(host)
+    user = host.user(name)
+    assert user.home == '/home/others/' + name
     assert user.shell == '/usr/sbin/nologin'
-    assert 'docker' in user.groups
+    assert name in user.groups
     assert re.match(r'^\$6\$', user.password)
 
 
@@ -75,10 +89,17 @@ def test_spawner_groups_exist(host):
     assert host.group('TEACHER').gid == 7000
 
 
-def test_engine_keeps_containers_across_restarts_and_has_the_image(host):
-    daemon = json.loads(host.file('/etc/docker/daemon.json').content_string)
-    assert daemon['live-restore'] is True
-    assert host.run('docker image inspect %s' % IMAGE).rc == 0
+def test_engine_is_set_up_and_has_the_image(host):
+    if engine(host) == 'docker':
+        daemon = json.loads(host.file('/etc/docker/daemon.json').content_string)
+        assert daemon['live-restore'] is True
+        assert host.run('docker image inspect %s' % IMAGE).rc == 0
+    else:
+        socket = host.file('/run/podman/podman.sock')
+        assert socket.is_socket and socket.group == 'podman' and socket.mode == 0o660
+        # The spawner speaks the Docker API at the Docker socket path.
+        assert host.file('/run/docker.sock').linked_to == '/run/podman/podman.sock'
+        assert host.run('podman image exists %s' % IMAGE).rc == 0
 
 
 def test_hub_listens_where_moodle_and_the_containers_reach_it(host):
@@ -87,26 +108,76 @@ def test_hub_listens_where_moodle_and_the_containers_reach_it(host):
     assert host.socket('tcp://%s:8081' % address).is_listening
 
 
+def test_firewall_opens_only_ssh_the_hub_and_the_api_for_containers(host):
+    if host.ansible.get_variables().get('os_base_firewall') != 'firewalld':
+        pytest.skip('no firewall on this hub')
+    assert set(host.check_output('firewall-cmd --list-ports').split()) == {'22/tcp', '443/tcp'}
+    assert set(host.check_output('firewall-cmd --list-services').split()) <= {'ssh'}
+    rules = host.check_output('firewall-cmd --list-rich-rules')
+    for network in ('172.16.0.0/12', '10.88.0.0/16'):
+        assert 'source address="%s" port port="8081" protocol="tcp" accept' % network in rules
+
+
+def test_teacher_gets_the_teachers_limits(host, launch_report):
+    teacher = launch_report[host.backend.get_hostname()]['launches'][1]
+    assert teacher['user'] == 'teacher01'
+    assert teacher['container']['cpu_limit'] == 1.0
+    assert teacher['container']['mem_limit'] == 536870912
+    assert teacher['stopped'] is True
+
+
 def test_signed_launch_spawns_a_limited_container(host, launch_report):
     report = launch_report[host.backend.get_hostname()]
-    container = report['container']
-    assert report['status'] in (302, 303)
-    assert 0 < report['launch_to_ready_seconds'] < 120
+    student = report['launches'][0]
+    container = student['container']
+    assert student['status'] in (302, 303)
+    assert 0 < student['launch_to_ready_seconds'] < 120
     # Moodle sends 'repo : tag'; the spawner strips the spaces.
-    assert container['image'] == IMAGE
+    assert local_name(container['image']) == IMAGE
     assert container['cpu_limit'] == 0.5
     assert container['mem_limit'] == 268435456
     assert sorted(v['name'] for v in container['volumes']) == [
         'lms_sub_submit_1_moodle.example.org', 'lms_vol_task_1_moodle.example.org']
-    assert report['stopped'] is True
+    assert student['stopped'] is True
     assert report['wrong_secret_status'] == 401
+
+
+def test_moodle_reaches_the_engine_through_the_tunnel(host, launch_report):
+    tunnel = launch_report[host.backend.get_hostname()]['launches'][0]['tunnel']
+    assert tunnel['ok'] is True
+    assert tunnel['user'] == engine(host)
+    assert IMAGE in [local_name(image) for image in tunnel['images']]
+    assert any('student01' in name for name in tunnel['containers'])
+    assert 'lms_vol_task_1_moodle.example.org' in tunnel['volumes']
+
+
+def test_tunnel_user_sshd_settings(host):
+    user = engine(host)
+    effective = host.check_output('sshd -T -C user=%s,host=moodle,addr=192.0.2.10' % user)
+    settings = dict(line.split(' ', 1) for line in effective.splitlines())
+    assert settings['passwordauthentication'] == 'yes'
+    assert settings['allowstreamlocalforwarding'] == 'local'
+    # OpenSSH forwards Unix sockets only with local forwarding allowed; TCP is refused by nftables.
+    assert settings['allowtcpforwarding'] == 'local'
+    for refused in ('allowagentforwarding', 'x11forwarding', 'permittunnel', 'permittty', 'gatewayports'):
+        assert settings[refused] == 'no', refused
+    assert settings['permitlisten'] == 'none'
+    assert settings['forcecommand'] == '/usr/sbin/nologin'
+    # Other users keep the site's own settings.
+    others = dict(line.split(' ', 1) for line in host.check_output(
+        'sshd -T -C user=root,host=moodle,addr=192.0.2.10').splitlines())
+    assert others.get('forcecommand', 'none') == 'none'
+    assert others['permittty'] == 'yes'
+    guard = host.check_output('nft list table inet lticontainer_tunnel')
+    assert 'meta skuid %d' % host.user(user).uid in guard and 'reject' in guard
+    assert host.service('lticontainer-tunnel-guard').is_enabled
 
 
 def test_students_work_stays_on_the_hub_host(host, launch_report):
     works = host.file('/home/others/student01/jupyter/works')
     assert works.is_directory
     assert works.uid == 30007 and works.mode == 0o700
-    volumes = host.check_output('docker volume ls --format "{{.Name}}"').split()
+    volumes = host.check_output('%s volume ls --format "{{.Name}}"' % engine(host)).split()
     assert 'lms_vol_task_1_moodle.example.org' in volumes
 
 
@@ -114,10 +185,10 @@ def test_bad_input_fails_before_anything_changes(host):
     config = '/usr/local/etc/ltictr/jupyterhub_lticontainer_config.py'
     before = host.file(config).sha256sum
     run = playbook('playbooks/site.yml', '--limit', host.backend.get_hostname(),
-                   '-e', 'jupyterhub_api_token=XXXXXXXX', '-e', 'jupyterhub_hub_api_port=443')
+                   '-e', 'jupyterhub_api_token=XXXXXXXX', '-e', 'jupyterhub_lti_consumer_secret=short')
     output = run.stdout + run.stderr
     assert run.returncode != 0
-    assert 'jupyterhub_api_token' in output and 'jupyterhub_hub_api_port' in output
+    assert 'jupyterhub_api_token' in output and 'jupyterhub_lti_consumer_secret' in output
     assert re.search(r'changed=0\s', run.stdout), run.stdout[-2000:]
     assert host.file(config).sha256sum == before
     assert host.service('jupyterhub').is_running

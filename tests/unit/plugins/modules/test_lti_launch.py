@@ -1,13 +1,16 @@
 # -*- coding: utf-8 -*-
 """Tests of the lti_launch module's whole flow against FakeHub, a test double of the
 JupyterHub + ltiauthenticator HTTP surface (launch, spawn, users API) that checks launch
-signatures with oauthlib, and FakeEngine, a test double of the Docker API on a unix socket.
-The real hub is exercised by the Molecule scenario."""
+signatures with oauthlib, FakeEngine, a test double of the Docker API on a unix socket, and
+FAKE_SSH, a test double of OpenSSH's ssh client that forwards a local unix socket to FakeEngine
+after checking the password it reads through SSH_ASKPASS.
+The real hub (and a real sshd) are exercised by the Molecule scenario."""
 
 import http.server
 import json
 import os
 import socketserver
+import sys
 import tempfile
 import threading
 import time
@@ -15,6 +18,7 @@ import urllib.parse
 
 import pytest
 
+from ansible_collections.lticontainer.hub.plugins.module_utils import lti
 from ansible_collections.lticontainer.hub.plugins.modules import lti_launch
 
 from oauthlib.oauth1.rfc5849 import signature as oauth_sig
@@ -117,17 +121,32 @@ class FakeHub(http.server.BaseHTTPRequestHandler):
         self.reply(204)
 
 
+RUNNING, EXITED = {'Running': True, 'Status': 'running'}, {'Running': False, 'Status': 'exited'}
+
+
 class FakeEngine(http.server.BaseHTTPRequestHandler):
-    """Test double of the Docker API on a unix socket: one unrelated container and the user's."""
+    """Test double of the Docker API on a unix socket: one unrelated running container, the user's,
+    an exited one (only listed with all=1), images (two of them untagged) and volumes."""
     containers = {
         'aaa': {'Id': 'aaa', 'Name': '/other', 'Config': {'Image': 'x', 'Env': ['JUPYTERHUB_USER=someone']},
-                'HostConfig': {}, 'Mounts': []},
+                'HostConfig': {}, 'Mounts': [], 'State': RUNNING},
         'bbb': {'Id': 'bbb', 'Name': '/jupyterhub-42-1-moodle.example.org-1a2b3c4d-student01',
                 'Config': {'Image': 'lticontainer-singleuser:abc',
                            'Env': ['JUPYTERHUB_USER=student01', 'JUPYTERHUB_API_TOKEN=secret', 'NB_USER=student01']},
                 'HostConfig': {'NanoCpus': 500000000, 'Memory': 268435456},
-                'Mounts': [{'Type': 'volume', 'Name': 'lms_vol_task_42_moodle.example.org', 'Destination': '/v'}]},
+                'Mounts': [{'Type': 'volume', 'Name': 'lms_vol_task_42_moodle.example.org', 'Destination': '/v'}],
+                'State': RUNNING},
+        'ccc': {'Id': 'ccc', 'Name': '/jupyterhub-42-1-moodle.example.org-1a2b3c4d-student02',
+                'Config': {'Image': 'lticontainer-singleuser:abc', 'Env': ['JUPYTERHUB_USER=student02']},
+                'HostConfig': {}, 'Mounts': [], 'State': EXITED},
     }
+    images = [
+        {'Id': 'sha256:1', 'RepoTags': ['lticontainer-singleuser:abc', 'lticontainer-singleuser:latest']},
+        {'Id': 'sha256:2', 'RepoTags': ['jupyterhub/jupyterhub:4.1.6']},
+        {'Id': 'sha256:3', 'RepoTags': None},               # untagged, as Docker 25+ and Podman report it
+        {'Id': 'sha256:4', 'RepoTags': ['<none>:<none>']},  # untagged, as older Docker reports it
+    ]
+    volumes = ['lms_vol_task_42_moodle.example.org', 'lms_sub_submit_42_moodle.example.org']
 
     def log_message(self, *args):
         pass
@@ -136,10 +155,20 @@ class FakeEngine(http.server.BaseHTTPRequestHandler):
         return 'unix'
 
     def do_GET(self):
-        if self.path == '/containers/json':
-            body = [{'Id': cid} for cid in self.containers]
+        url = urllib.parse.urlsplit(self.path)
+        show_all = urllib.parse.parse_qs(url.query).get('all') in (['1'], ['true'])
+        if url.path == '/containers/json':
+            body = [{'Id': cid, 'Names': [info['Name']], 'Image': info['Config']['Image'],
+                     'State': info['State']['Status']}
+                    for cid, info in self.containers.items() if show_all or info['State']['Running']]
+        elif url.path == '/images/json':
+            body = self.images
+        elif url.path == '/volumes':
+            body = {'Volumes': [{'Name': name, 'Driver': 'local'} for name in self.volumes], 'Warnings': None}
+        elif url.path.startswith('/containers/') and url.path.endswith('/json'):
+            body = self.containers.get(url.path.split('/')[2])
         else:
-            body = self.containers.get(self.path.split('/')[2])
+            body = None
         data = json.dumps(body).encode()
         self.send_response(200 if body else 404)
         self.send_header('Content-Type', 'application/json')
@@ -273,4 +302,185 @@ def test_invalid_inputs_fail_before_any_request(hub, tmp_path, capsys, bad):
     args.update(bad)
     result, failed = run_module(capsys, **args)
     assert failed
+    assert FakeHub.launches == []
+
+
+
+# ---------------------------------------------------------------- Moodle's SSH tunnel
+
+TUNNEL_PASSWORD = 'tunnel-pa55-word'
+
+# Test double of OpenSSH's ssh client: records its argv, gets the password the way ssh does
+# (runs $SSH_ASKPASS with a prompt), refuses a wrong one like sshd does (exit 255, "Permission
+# denied"), else serves -L LOCAL by proxying each connection to the engine socket REMOTE maps to,
+# until it is terminated. Like ssh, it does not remove LOCAL when it dies.
+FAKE_SSH = r"""#!%(python)s
+import json, os, socket, socketserver, subprocess, sys, threading
+
+argv = sys.argv[1:]
+with open(%(record)r, 'w') as record:
+    json.dump({'argv': argv, 'pid': os.getpid(), 'askpass': os.environ.get('SSH_ASKPASS'),
+               'askpass_require': os.environ.get('SSH_ASKPASS_REQUIRE')}, record)
+if any(arg.startswith('-') and 'f' in arg[1:] for arg in argv):
+    sys.exit('fake ssh: refuses -f (the module must own the process)')
+local, remote = argv[argv.index('-L') + 1].split(':')
+destination = argv[-1]
+answer = subprocess.run([os.environ['SSH_ASKPASS'], destination + "'s password: "],
+                        stdout=subprocess.PIPE, stdin=subprocess.DEVNULL).stdout.decode()
+if os.environ.get('SSH_ASKPASS_REQUIRE') != 'force' or answer != %(password)r + '\n':
+    sys.stderr.write(destination + ': Permission denied (password,keyboard-interactive).\n')
+    sys.exit(255)
+target = %(remotes)r.get(remote)
+
+
+def pump(src, dst):
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        try:
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+
+class Forward(socketserver.BaseRequestHandler):
+    def handle(self):
+        if target is None:
+            sys.stderr.write('channel 2: open failed: connect failed: No such file or directory\n')
+            sys.stderr.flush()
+            return
+        upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        upstream.connect(target)
+        back = threading.Thread(target=pump, args=(upstream, self.request))
+        back.start()
+        pump(self.request, upstream)
+        back.join()
+        upstream.close()
+
+
+class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
+Server(local, Forward).serve_forever()
+"""
+
+
+@pytest.fixture
+def fake_ssh(tmp_path, engine_socket, monkeypatch):
+    """Put the OpenSSH test double first on PATH; return the file where it records its run."""
+    bindir = tmp_path / 'bin'
+    bindir.mkdir()
+    record = tmp_path / 'fake-ssh.json'
+    script = bindir / 'ssh'
+    script.write_text(FAKE_SSH % {'python': sys.executable, 'record': str(record), 'password': TUNNEL_PASSWORD,
+                                  'remotes': {'/var/run/docker.sock': engine_socket,
+                                              '/var/run/podman/podman.sock': engine_socket}})
+    script.chmod(0o755)
+    monkeypatch.setenv('PATH', '%s%s%s' % (bindir, os.pathsep, os.environ['PATH']))
+    return record
+
+
+def tunnel_args(url, tmp_path, **extra):
+    args = base_args(url, tmp_path, tunnel_host='hub.example.org', tunnel_port=2222, tunnel_user='docker',
+                     tunnel_password=TUNNEL_PASSWORD, tunnel_local_socket=str(tmp_path / 'lticontainer_hub.sock'))
+    args.update(extra)
+    return args
+
+
+def assert_tunnel_gone(record, local_socket):
+    run = json.loads(record.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(run['pid'], 0)  # terminated and reaped
+    assert not os.path.exists(local_socket)
+    assert not os.path.exists(os.path.dirname(run['askpass']))
+    return run
+
+
+def test_engine_listing_as_moodle_sees_it(engine_socket):
+    assert lti.engine_listing(engine_socket) == {
+        'images': ['lticontainer-singleuser:abc', 'lticontainer-singleuser:latest', 'jupyterhub/jupyterhub:4.1.6'],
+        'containers': ['other', 'jupyterhub-42-1-moodle.example.org-1a2b3c4d-student01',
+                       'jupyterhub-42-1-moodle.example.org-1a2b3c4d-student02'],  # the exited one too
+        'volumes': ['lms_vol_task_42_moodle.example.org', 'lms_sub_submit_42_moodle.example.org'],
+    }
+
+
+def test_tunnel_inspects_and_lists_through_ssh(hub, tmp_path, fake_ssh, capsys):
+    local = str(tmp_path / 'lticontainer_hub.sock')
+    # engine_socket does not exist here: the container is seen through the tunnel only.
+    result, failed = run_module(capsys, **tunnel_args(hub, tmp_path))
+    assert not failed, result
+    assert result['container']['name'] == 'jupyterhub-42-1-moodle.example.org-1a2b3c4d-student01'
+    assert result['container']['cpu_limit'] == 0.5
+    assert result['tunnel'] == {
+        'ok': True, 'host': 'hub.example.org', 'port': 2222, 'user': 'docker',
+        'remote_socket': '/var/run/docker.sock', 'local_socket': local,
+        'images': ['lticontainer-singleuser:abc', 'lticontainer-singleuser:latest', 'jupyterhub/jupyterhub:4.1.6'],
+        'containers': ['other', 'jupyterhub-42-1-moodle.example.org-1a2b3c4d-student01',
+                       'jupyterhub-42-1-moodle.example.org-1a2b3c4d-student02'],
+        'volumes': ['lms_vol_task_42_moodle.example.org', 'lms_sub_submit_42_moodle.example.org'],
+    }
+    assert result['stopped'] is True
+    assert TUNNEL_PASSWORD not in json.dumps(result)
+    run = assert_tunnel_gone(fake_ssh, local)
+    assert run['argv'][-1] == 'docker@hub.example.org'
+    assert run['argv'][run['argv'].index('-L') + 1] == local + ':/var/run/docker.sock'
+    assert run['argv'][run['argv'].index('-p') + 1] == '2222'
+    assert run['askpass_require'] == 'force'
+    assert not any(TUNNEL_PASSWORD in arg for arg in run['argv'])
+
+
+def test_tunnel_podman_socket_and_stale_local_socket(hub, tmp_path, fake_ssh, capsys):
+    local = tmp_path / 'lticontainer_hub.sock'
+    local.write_text('left over by a killed tunnel')
+    result, failed = run_module(capsys, **tunnel_args(
+        hub, tmp_path, tunnel_remote_socket='/var/run/podman/podman.sock', stop_server=False))
+    assert not failed, result
+    assert result['tunnel']['ok'] and result['tunnel']['remote_socket'] == '/var/run/podman/podman.sock'
+    assert 'lticontainer-singleuser:latest' in result['tunnel']['images']
+    run = assert_tunnel_gone(fake_ssh, str(local))
+    assert run['argv'][run['argv'].index('-L') + 1] == str(local) + ':/var/run/podman/podman.sock'
+
+
+def test_tunnel_wrong_password_fails_before_the_launch(hub, tmp_path, fake_ssh, capsys):
+    started = time.monotonic()
+    result, failed = run_module(capsys, **tunnel_args(hub, tmp_path, tunnel_password='not-the-tunnel-password'))
+    assert failed
+    assert time.monotonic() - started < 10
+    assert result['msg'].startswith('the SSH tunnel to docker@hub.example.org:2222 failed: ')
+    assert 'Permission denied' in result['msg']
+    assert 'not-the-tunnel-password' not in json.dumps(result)
+    assert result['tunnel']['ok'] is False and 'images' not in result['tunnel']
+    assert FakeHub.launches == []  # nothing was launched
+    assert_tunnel_gone(fake_ssh, str(tmp_path / 'lticontainer_hub.sock'))
+
+
+def test_tunnel_closed_when_the_launch_fails(hub, tmp_path, fake_ssh, capsys):
+    result, failed = run_module(capsys, **tunnel_args(hub, tmp_path, consumer_secret='not-the-secret'))
+    assert failed and result['status'] == 401
+    assert result['tunnel']['ok'] is True  # the tunnel itself was fine
+    assert_tunnel_gone(fake_ssh, str(tmp_path / 'lticontainer_hub.sock'))
+
+
+def test_tunnel_without_engine_behind_it_fails_naming_ssh_error(hub, tmp_path, fake_ssh, capsys):
+    result, failed = run_module(capsys, **tunnel_args(hub, tmp_path, tunnel_remote_socket='/run/no/engine.sock'))
+    assert failed
+    assert result['msg'].startswith('cannot inspect containers through ')
+    assert 'open failed' in result['msg']  # what ssh said about the remote socket
+    assert result['tunnel']['ok'] is False
+    assert_tunnel_gone(fake_ssh, str(tmp_path / 'lticontainer_hub.sock'))
+
+
+def test_tunnel_password_required_with_tunnel_host(hub, tmp_path, capsys):
+    args = tunnel_args(hub, tmp_path)
+    del args['tunnel_password']
+    result, failed = run_module(capsys, **args)
+    assert failed and 'tunnel_password' in result['msg']
     assert FakeHub.launches == []
