@@ -1,16 +1,14 @@
 #!/usr/bin/env bash
-# Make sure a Docker engine answers on this machine: install Debian's engine when
-# only the client (or nothing) is there, and start dockerd when none runs.
+# Make sure a Docker engine answers on this machine: install Debian's engine (and the
+# image builder and SSH client the sandbox uses) when missing, and start dockerd when none runs.
 set -euo pipefail
 
-if docker info >/dev/null 2>&1; then
-  exit 0
-fi
-
-if ! command -v dockerd >/dev/null 2>&1; then
-  echo "engine: installing docker.io and debootstrap from the distribution"
+missing=0
+for tool in dockerd debootstrap ssh-keygen; do command -v "$tool" >/dev/null 2>&1 || missing=1; done
+if [ "$missing" = 1 ]; then
+  echo "engine: installing docker.io, debootstrap and openssh-client from the distribution"
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends docker.io debootstrap >/dev/null
+  apt-get install -y -qq --no-install-recommends docker.io debootstrap openssh-client >/dev/null
 fi
 
 if ! docker info >/dev/null 2>&1; then

@@ -22,6 +22,7 @@ hubs=()
 for i in $(seq "$count"); do hubs+=("lticontainer-sandbox-hub$i"); done
 client=lticontainer-sandbox-moodle
 report="$root/.cache/sandbox-report"
+ssh_dir="$root/.cache/sandbox-ssh"
 
 if [ "${SANDBOX_DOWN:-0}" = 1 ]; then
   docker rm -f "$client" >/dev/null 2>&1 || true
@@ -43,6 +44,15 @@ for hub in "${hubs[@]}"; do
   fi
   scripts/hubhost.sh up "$hub" "$host_image"
 done
+# The hubs are reached over SSH as root with a key made for this sandbox, as a site's
+# Ansible reaches its servers (group_vars/hubs/connection.yml).
+mkdir -p "$ssh_dir"
+[ -f "$ssh_dir/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C lticontainer-sandbox -f "$ssh_dir/id_ed25519"
+addresses=()
+for hub in "${hubs[@]}"; do
+  docker exec -i "$hub" sh -c 'umask 077 && mkdir -p /root/.ssh && cat >/root/.ssh/authorized_keys' <"$ssh_dir/id_ed25519.pub"
+  addresses+=("\"$hub\": \"$(docker inspect -f '{{.NetworkSettings.IPAddress}}' "$hub")\"")
+done
 if [ "$(docker inspect -f '{{.Image}}' "$client" 2>/dev/null)" != "$(docker image inspect -f '{{.Id}}' "$client_image")" ]; then
   docker rm -f "$client" >/dev/null 2>&1 || true
   docker run -d --name "$client" --hostname "$client" "$client_image" >/dev/null
@@ -54,6 +64,7 @@ t1=$(date +%s)
 run() {
   ansible-playbook -i "$inventory" --vault-password-file "$inventory/.vault-pass" \
     --limit "$(IFS=,; echo "${hubs[*]},$client")" -e "sandbox_engine=$engine" -e "sandbox_firewall=$firewall" \
+    -e "{\"sandbox_hub_addresses\": {$(IFS=,; echo "${addresses[*]}")}}" \
     -e "sandbox_singleuser_image=$su_image" -e "sandbox_singleuser_archive=$su_archive" "$@"
 }
 rm -rf "$report" && mkdir -p "$report"
