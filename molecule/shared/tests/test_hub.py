@@ -2,6 +2,7 @@
 import json
 import os
 import re
+import shutil
 
 import pytest
 
@@ -181,6 +182,44 @@ def test_students_work_stays_on_the_hub_host(host, launch_report):
     assert 'lms_vol_task_1_moodle.example.org' in volumes
 
 
+HELPER = '/usr/local/bin/unlock_podman_containers'
+
+
+def podman_only(host):
+    if engine(host) != 'podman':
+        pytest.skip('Docker hub: upstream installs unlock_podman_containers on Podman hubs only')
+
+
+def test_podman_helper_runs_as_root_for_the_podman_group_only(host):
+    podman_only(host)
+    helper = host.file(HELPER)
+    assert (helper.user, helper.group, helper.mode) == ('root', 'podman', 0o4750)
+    # The tunnel user is in the podman group: the helper runs for it with root's rights.
+    # (runuser drops every capability; setpriv would keep DAC_OVERRIDE up to the exec.)
+    tunnel = host.run('runuser -u podman -- %s', HELPER)
+    assert tunnel.rc == 0 and 'euid=0' in tunnel.stdout and 'uid=0 ' not in tunnel.stdout, tunnel
+    other = host.run('runuser -u nobody -- %s', HELPER)
+    assert other.rc != 0 and 'Permission denied' in other.stderr, other
+
+
+def test_failed_helper_build_keeps_the_installed_helper(host, tmp_path):
+    podman_only(host)
+    before = host.file(HELPER).sha256sum
+    broken = tmp_path / 'podman-helper'
+    shutil.copytree(os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'tests/fixtures/podman-helper'), broken)
+    with open(broken / 'unlock_podman_containers.c', 'a', encoding='utf-8') as source:
+        source.write('this does not compile\n')
+    run = playbook('playbooks/site.yml', '--limit', host.backend.get_hostname(),
+                   '-e', 'lticontainerspawner_podman_helper_src=%s' % broken)
+    assert run.returncode != 0
+    # The build task itself failed (not a check before it).
+    after_build = run.stdout.partition('Build unlock_podman_containers]')[2]
+    assert 'fatal:' in after_build.partition('TASK [')[0], run.stdout[-3000:]
+    helper = host.file(HELPER)
+    assert helper.sha256sum == before and helper.mode == 0o4750
+    assert host.service('jupyterhub').is_running
+
+
 def test_bad_input_fails_before_anything_changes(host):
     config = '/usr/local/etc/ltictr/jupyterhub_lticontainer_config.py'
     before = host.file(config).sha256sum
@@ -190,6 +229,8 @@ def test_bad_input_fails_before_anything_changes(host):
     assert run.returncode != 0
     assert 'jupyterhub_api_token' in output and 'jupyterhub_lti_consumer_secret' in output
     assert re.search(r'changed=0\s', run.stdout), run.stdout[-2000:]
+    # Stopped by the first play's checks: not even os_base, the first role, started.
+    assert 'os_base : Install base packages' not in run.stdout and "Build the classroom's hubs" not in run.stdout
     assert host.file(config).sha256sum == before
     assert host.service('jupyterhub').is_running
 
