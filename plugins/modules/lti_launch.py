@@ -363,15 +363,20 @@ import time
 import urllib.error
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.lticontainer.hub.plugins.module_utils.lti import (
-    HubClient, SshTunnel, TunnelError, base_string_uri, container_limits, default_local_socket,
-    engine_listing, find_user_container, hub_user_name, launch_fields, server_state, sign_launch,
-    tunnel_argv)
+from ansible_collections.lticontainer.hub.plugins.module_utils.engine_api import (
+    container_report, engine_listing, find_user_container)
+from ansible_collections.lticontainer.hub.plugins.module_utils.hub_client import HubClient, server_state
+from ansible_collections.lticontainer.hub.plugins.module_utils.lti_oauth import (
+    base_string_uri, hub_user_name, launch_fields, sign_launch)
+from ansible_collections.lticontainer.hub.plugins.module_utils.ssh_tunnel import (
+    SshTunnel, TunnelError, default_local_socket, tunnel_argv)
 
 POLL_INTERVAL = 1.0  # seconds between readiness polls
 REQUEST_TIMEOUT = 60  # per request; the hub's GET /hub/spawn waits up to slow_spawn_timeout itself
 TUNNEL_TIMEOUT = 15  # seconds for the SSH tunnel's local socket to accept connections
 ENGINE_ERRORS = (OSError, ValueError, http.client.HTTPException)
+LAUNCH_PATH = '/hub/lti/launch'
+USER_API_PATH = '/hub/api/users/%s'
 
 
 def open_tunnel(module, params, result):
@@ -409,81 +414,122 @@ def run(module, params):
 
 
 def launch(module, params, hub, result, fail, tunnel=None):
+    """The steps after the tunnel (if any) is up, in order; returns result. A step that fails
+    calls fail, which ends the module with what result holds so far."""
     user = result['user']
-    fields = launch_fields(params['user_id'], params['username'], params['roles'], params['context_id'],
-                           params['resource_link_id'], params['lis_outcome_service_url'], params['custom'])
-    launch_path = '/hub/lti/launch'
-    signed = sign_launch(hub.url(launch_path), fields, params['consumer_key'], params['consumer_secret'])
-
-    started = time.monotonic()
     try:
-        status, headers, _body = hub.request('POST', launch_path, data=signed)
-        result['status'] = status
-        location = headers.get('Location')
-        # /user/ too: the hub sends a user whose server already runs straight to it.
-        if status not in (302, 303) or not location or not hub.on_hub(location, ('/hub/', '/user/')):
-            fail('the hub refused the launch: HTTP %d%s' % (
-                status, ' (redirect to %s)' % location if location else ''))
+        result['status'], sent = send_launch(hub, params, fail)
         result['changed'] = True
-
-        status, _headers, _body = hub.follow('GET', '/hub/spawn')
-        if status >= 400:
-            fail('GET /hub/spawn as %s failed: HTTP %d' % (user, status))
-
-        api_path = '/hub/api/users/%s' % user
-        deadline = started + params['timeout']
-        while True:
-            status, model = hub.api('GET', api_path, params['api_token'])
-            if status in (401, 403):
-                fail('the hub API refused the token: HTTP %d on %s (it needs read:users and read:servers)'
-                     % (status, api_path), status=status)
-            ready, server_url, state = server_state(model if status == 200 else None)
-            if ready:
-                break
-            if time.monotonic() >= deadline:
-                fail('the server of user %s was not ready within %d s (last: HTTP %d, %s)'
-                     % (user, params['timeout'], status, state), status=status)
-            time.sleep(POLL_INTERVAL)
-        result['launch_to_ready_seconds'] = round(time.monotonic() - started, 2)
+        start_server(hub, user, fail)
+        server_url = wait_until_ready(hub, params, user, sent, fail)
+        result['launch_to_ready_seconds'] = round(time.monotonic() - sent, 2)
         result['server_url'] = server_url
-
-        socket_path = tunnel.local_socket if tunnel else params['engine_socket']
-        if tunnel or (socket_path and os.path.exists(socket_path)):
-            try:
-                info = find_user_container(socket_path, user)
-            except ENGINE_ERRORS as err:
-                if tunnel:
-                    result['tunnel']['ok'] = False
-                fail('cannot inspect containers through %s: %s%s' % (socket_path, err, tunnel_stderr(tunnel)))
-            if info is None:
-                fail('no running container with JUPYTERHUB_USER=%s found through %s' % (user, socket_path))
-            result['container'] = container_limits(info)
-
+        socket_path = container_socket(params, tunnel)
+        if socket_path:
+            result['container'] = inspect_container(socket_path, user, result, fail, tunnel)
         if tunnel:
-            try:
-                result['tunnel'].update(engine_listing(tunnel.local_socket))
-            except ENGINE_ERRORS as err:
-                result['tunnel']['ok'] = False
-                fail('cannot list images, containers and volumes through the SSH tunnel to %s: %s%s'
-                     % (tunnel.destination, err, tunnel_stderr(tunnel)))
-
+            result['tunnel'].update(list_through_tunnel(tunnel, result, fail))
         result['stopped'], result['stop_status'] = False, None
         if params['stop_server']:
-            status, _model = hub.api('DELETE', api_path + '/server', params['api_token'])
-            result['stop_status'] = status
-            result['stopped'] = status in (202, 204)
-            if not result['stopped']:
-                module.warn('the hub did not stop the server of %s: HTTP %d (the token needs delete:servers)'
-                            % (user, status))
+            result['stopped'], result['stop_status'] = stop_server(module, hub, params['api_token'], user)
     except urllib.error.URLError as err:
         fail('cannot reach the hub at %s: %s' % (params['url'], getattr(err, 'reason', err)))
     return result
 
 
-def tunnel_stderr(tunnel):
-    """ssh's complaints so far (e.g. the tunnel user may not open the remote socket), for messages."""
+def send_launch(hub, params, fail):
+    """POST the signed launch form, as Moodle has the student's browser do; returns the HTTP
+    status and the monotonic time it was sent. Fails unless the hub answers with a redirect that
+    stays on it: that is how it accepts the signature and logs the user in."""
+    fields = launch_fields(params['user_id'], params['username'], params['roles'], params['context_id'],
+                           params['resource_link_id'], params['lis_outcome_service_url'], params['custom'])
+    signed = sign_launch(hub.url(LAUNCH_PATH), fields, params['consumer_key'], params['consumer_secret'])
+    sent = time.monotonic()
+    status, headers, _body = hub.request('POST', LAUNCH_PATH, data=signed)
+    location = headers.get('Location')
+    # /user/ too: the hub sends a user whose server already runs straight to it.
+    if status not in (302, 303) or not location or not hub.on_hub(location, ('/hub/', '/user/')):
+        fail('the hub refused the launch: HTTP %d%s' % (status, ' (redirect to %s)' % location if location else ''),
+             status=status)
+    return status, sent
+
+
+def start_server(hub, user, fail):
+    """What the student's "Start" button does: GET /hub/spawn with the session cookie, following
+    the hub's redirects while they stay on it (to spawn-pending while the server starts)."""
+    status, _headers, _body = hub.follow('GET', '/hub/spawn')
+    if status >= 400:
+        fail('GET /hub/spawn as %s failed: HTTP %d' % (user, status))
+
+
+def wait_until_ready(hub, params, user, sent, fail):
+    """Poll the hub API until it reports the user's default server ready; returns the server's URL.
+    Fails when the API refuses the token, or params['timeout'] s after sent."""
+    api_path = USER_API_PATH % user
+    deadline = sent + params['timeout']
+    while True:
+        status, model = hub.api('GET', api_path, params['api_token'])
+        if status in (401, 403):
+            fail('the hub API refused the token: HTTP %d on %s (it needs read:users and read:servers)'
+                 % (status, api_path), status=status)
+        ready, server_url, state = server_state(model if status == 200 else None)
+        if ready:
+            return server_url
+        if time.monotonic() >= deadline:
+            fail('the server of user %s was not ready within %d s (last: HTTP %d, %s)'
+                 % (user, params['timeout'], status, state), status=status)
+        time.sleep(POLL_INTERVAL)
+
+
+def container_socket(params, tunnel):
+    """Where to inspect the user's container: the tunnel's local end; else engine_socket when it
+    exists on this host; else None (no engine here, nothing to inspect)."""
+    if tunnel:
+        return tunnel.local_socket
+    path = params['engine_socket']
+    return path if path and os.path.exists(path) else None
+
+
+def inspect_container(socket_path, user, result, fail, tunnel=None):
+    """The report on the user's running container, found through socket_path (see container_socket).
+    Fails when the engine does not answer or runs no container for user."""
+    try:
+        info = find_user_container(socket_path, user)
+    except ENGINE_ERRORS as err:
+        engine_failed('cannot inspect containers through %s: %s' % (socket_path, err), result, fail, tunnel)
+    if info is None:
+        fail('no running container with JUPYTERHUB_USER=%s found through %s' % (user, socket_path))
+    return container_report(info)
+
+
+def list_through_tunnel(tunnel, result, fail):
+    """What Moodle lists through its tunnel: image tags, all container names, volume names."""
+    try:
+        return engine_listing(tunnel.local_socket)
+    except ENGINE_ERRORS as err:
+        engine_failed('cannot list images, containers and volumes through the SSH tunnel to %s: %s'
+                      % (tunnel.destination, err), result, fail, tunnel)
+
+
+def engine_failed(msg, result, fail, tunnel=None):
+    """Fail because the engine did not answer. Through the tunnel, the tunnel is then not ok
+    either, and ssh's complaints so far (e.g. the tunnel user may not open the remote socket)
+    end the message."""
+    if tunnel:
+        result['tunnel']['ok'] = False
     text = tunnel.stderr() if tunnel else ''
-    return ' (ssh: %s)' % text if text else ''
+    fail(msg + (' (ssh: %s)' % text if text else ''))
+
+
+def stop_server(module, hub, api_token, user):
+    """Stop the user's server through the API, as Moodle does; returns (stopped, HTTP status).
+    A refusal only warns: the checks have passed, the server merely keeps running."""
+    status, _model = hub.api('DELETE', USER_API_PATH % user + '/server', api_token)
+    stopped = status in (202, 204)
+    if not stopped:
+        module.warn('the hub did not stop the server of %s: HTTP %d (the token needs delete:servers)'
+                    % (user, status))
+    return stopped, status
 
 
 def main():

@@ -1,24 +1,22 @@
 # -*- coding: utf-8 -*-
 """Tests of the lti_launch module's whole flow against FakeHub, a test double of the
 JupyterHub + ltiauthenticator HTTP surface (launch, spawn, users API) that checks launch
-signatures with oauthlib, FakeEngine, a test double of the Docker API on a unix socket, and
-FAKE_SSH, a test double of OpenSSH's ssh client that forwards a local unix socket to FakeEngine
-after checking the password it reads through SSH_ASKPASS.
+signatures with oauthlib, FakeEngine, a test double of the Docker API on a unix socket
+(tests/unit/plugins/conftest.py), and FAKE_SSH, a test double of OpenSSH's ssh client that
+forwards a local unix socket to FakeEngine after checking the password it reads through
+SSH_ASKPASS; and of those steps of the flow whose failures the whole flow does not reach.
 The real hub (and a real sshd) are exercised by the Molecule scenario."""
 
 import http.server
 import json
 import os
-import socketserver
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
 
 import pytest
 
-from ansible_collections.lticontainer.hub.plugins.module_utils import lti
 from ansible_collections.lticontainer.hub.plugins.modules import lti_launch
 
 from oauthlib.oauth1.rfc5849 import signature as oauth_sig
@@ -49,6 +47,9 @@ class FakeHub(http.server.BaseHTTPRequestHandler):
     nonces = set()
     launches = []            # form fields of accepted launches
     stopped = []
+    launch_location = '/hub/home'  # where an accepted launch sends the browser
+    spawn_status = None      # set: GET /hub/spawn answers this status (a spawn that failed)
+    stop_status = 204        # what DELETE /hub/api/users/NAME/server answers an authorised token
 
     def log_message(self, *args):
         pass
@@ -94,13 +95,15 @@ class FakeHub(http.server.BaseHTTPRequestHandler):
         FakeHub.launches.append(form)
         name = (form.get('ext_user_username') or form['user_id']).lower()
         self.reply(302, headers={'Set-Cookie': 'fake-hub-session=%s; Path=/hub/; HttpOnly' % name,
-                                 'Location': '/hub/home'})
+                                 'Location': self.launch_location})
 
     def do_GET(self):
         user = self.session_user()
         if self.path == '/hub/spawn':
             if not user:
                 return self.reply(302, headers={'Location': '/hub/login?next=%2Fhub%2Fspawn'})
+            if self.spawn_status:
+                return self.reply(self.spawn_status)
             return self.reply(302, headers={'Location': '/hub/spawn-pending/%s' % user})
         if self.path.startswith('/hub/spawn-pending/'):
             return self.reply(200 if user else 403)
@@ -118,86 +121,17 @@ class FakeHub(http.server.BaseHTTPRequestHandler):
         if not self.api_authorised():
             return self.reply(403)
         FakeHub.stopped.append(self.path)
-        self.reply(204)
-
-
-RUNNING, EXITED = {'Running': True, 'Status': 'running'}, {'Running': False, 'Status': 'exited'}
-
-
-class FakeEngine(http.server.BaseHTTPRequestHandler):
-    """Test double of the Docker API on a unix socket: one unrelated running container, the user's,
-    an exited one (only listed with all=1), images (two of them untagged) and volumes."""
-    containers = {
-        'aaa': {'Id': 'aaa', 'Name': '/other', 'Config': {'Image': 'x', 'Env': ['JUPYTERHUB_USER=someone']},
-                'HostConfig': {}, 'Mounts': [], 'State': RUNNING},
-        'bbb': {'Id': 'bbb', 'Name': '/jupyterhub-42-1-moodle.example.org-1a2b3c4d-student01',
-                'Config': {'Image': 'lticontainer-singleuser:abc',
-                           'Env': ['JUPYTERHUB_USER=student01', 'JUPYTERHUB_API_TOKEN=secret', 'NB_USER=student01']},
-                'HostConfig': {'NanoCpus': 500000000, 'Memory': 268435456},
-                'Mounts': [{'Type': 'volume', 'Name': 'lms_vol_task_42_moodle.example.org', 'Destination': '/v'}],
-                'State': RUNNING},
-        'ccc': {'Id': 'ccc', 'Name': '/jupyterhub-42-1-moodle.example.org-1a2b3c4d-student02',
-                'Config': {'Image': 'lticontainer-singleuser:abc', 'Env': ['JUPYTERHUB_USER=student02']},
-                'HostConfig': {}, 'Mounts': [], 'State': EXITED},
-    }
-    images = [
-        {'Id': 'sha256:1', 'RepoTags': ['lticontainer-singleuser:abc', 'lticontainer-singleuser:latest']},
-        {'Id': 'sha256:2', 'RepoTags': ['jupyterhub/jupyterhub:4.1.6']},
-        {'Id': 'sha256:3', 'RepoTags': None},               # untagged, as Docker 25+ and Podman report it
-        {'Id': 'sha256:4', 'RepoTags': ['<none>:<none>']},  # untagged, as older Docker reports it
-    ]
-    volumes = ['lms_vol_task_42_moodle.example.org', 'lms_sub_submit_42_moodle.example.org']
-
-    def log_message(self, *args):
-        pass
-
-    def address_string(self):
-        return 'unix'
-
-    def do_GET(self):
-        url = urllib.parse.urlsplit(self.path)
-        show_all = urllib.parse.parse_qs(url.query).get('all') in (['1'], ['true'])
-        if url.path == '/containers/json':
-            body = [{'Id': cid, 'Names': [info['Name']], 'Image': info['Config']['Image'],
-                     'State': info['State']['Status']}
-                    for cid, info in self.containers.items() if show_all or info['State']['Running']]
-        elif url.path == '/images/json':
-            body = self.images
-        elif url.path == '/volumes':
-            body = {'Volumes': [{'Name': name, 'Driver': 'local'} for name in self.volumes], 'Warnings': None}
-        elif url.path.startswith('/containers/') and url.path.endswith('/json'):
-            body = self.containers.get(url.path.split('/')[2])
-        else:
-            body = None
-        data = json.dumps(body).encode()
-        self.send_response(200 if body else 404)
-        self.send_header('Content-Type', 'application/json')
-        self.send_header('Content-Length', str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-
-class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-    daemon_threads = True
+        self.reply(self.stop_status)
 
 
 @pytest.fixture
 def hub():
     FakeHub.ready_after, FakeHub.polls, FakeHub.nonces, FakeHub.launches, FakeHub.stopped = 2, 0, set(), [], []
+    FakeHub.launch_location, FakeHub.spawn_status, FakeHub.stop_status = '/hub/home', None, 204
     server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), FakeHub)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield 'http://127.0.0.1:%d' % server.server_address[1]
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def engine_socket():
-    path = os.path.join(tempfile.mkdtemp(prefix='fake-engine-'), 'docker.sock')
-    server = _UnixServer(path, FakeEngine)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield path
     server.shutdown()
     server.server_close()
 
@@ -306,6 +240,53 @@ def test_invalid_inputs_fail_before_any_request(hub, tmp_path, capsys, bad):
 
 
 
+def test_launch_sent_straight_to_a_running_server_is_accepted(hub, tmp_path, capsys):
+    FakeHub.launch_location = '/user/student01/lab'  # the hub does this when the server already runs
+    result, failed = run_module(capsys, **base_args(hub, tmp_path))
+    assert not failed, result
+    assert result['steps'][0] == {'method': 'POST', 'path': '/hub/lti/launch', 'status': 302,
+                                  'location': '/user/student01/lab'}
+    assert result['server_url'] == '/user/student01/' and result['stopped'] is True
+
+
+def test_launch_redirected_off_the_hub_is_refused(hub, tmp_path, capsys):
+    FakeHub.launch_location = 'https://evil.example.org/hub/home'
+    result, failed = run_module(capsys, **base_args(hub, tmp_path))
+    assert failed
+    assert result['msg'] == 'the hub refused the launch: HTTP 302 (redirect to https://evil.example.org/hub/home)'
+    assert result['status'] == 302 and result['changed'] is False
+    assert [s['path'] for s in result['steps']] == ['/hub/lti/launch']  # no spawn after a refusal
+
+
+def test_failed_spawn_fails_naming_the_user(hub, tmp_path, capsys):
+    FakeHub.spawn_status = 500
+    result, failed = run_module(capsys, **base_args(hub, tmp_path))
+    assert failed
+    assert result['msg'] == 'GET /hub/spawn as student01 failed: HTTP 500'
+    assert result['changed'] is True  # the launch logged the user in
+    assert FakeHub.polls == 0 and 'server_url' not in result
+
+
+def test_refused_stop_warns_and_reports_the_status(hub, tmp_path, capsys):
+    FakeHub.stop_status = 403  # a token without delete:servers
+    result, failed = run_module(capsys, **base_args(hub, tmp_path))
+    assert not failed, result
+    assert result['stopped'] is False and result['stop_status'] == 403
+    # ansible-core 2.19 wraps each warning in a summary object; older ones give the text.
+    assert len(result['warnings']) == 1
+    assert ('the hub did not stop the server of student01: HTTP 403 (the token needs delete:servers)'
+            in json.dumps(result['warnings']))
+
+
+def test_engine_socket_that_is_no_engine_fails_naming_it(hub, tmp_path, capsys):
+    not_an_engine = tmp_path / 'docker.sock'
+    not_an_engine.write_text('a file where the socket should be')
+    result, failed = run_module(capsys, **base_args(hub, tmp_path, engine_socket=str(not_an_engine)))
+    assert failed
+    assert result['msg'].startswith('cannot inspect containers through %s: ' % not_an_engine)
+    assert '(ssh: ' not in result['msg'] and 'tunnel' not in result and 'container' not in result
+
+
 # ---------------------------------------------------------------- Moodle's SSH tunnel
 
 TUNNEL_PASSWORD = 'tunnel-pa55-word'
@@ -403,15 +384,6 @@ def assert_tunnel_gone(record, local_socket):
     return run
 
 
-def test_engine_listing_as_moodle_sees_it(engine_socket):
-    assert lti.engine_listing(engine_socket) == {
-        'images': ['lticontainer-singleuser:abc', 'lticontainer-singleuser:latest', 'jupyterhub/jupyterhub:4.1.6'],
-        'containers': ['other', 'jupyterhub-42-1-moodle.example.org-1a2b3c4d-student01',
-                       'jupyterhub-42-1-moodle.example.org-1a2b3c4d-student02'],  # the exited one too
-        'volumes': ['lms_vol_task_42_moodle.example.org', 'lms_sub_submit_42_moodle.example.org'],
-    }
-
-
 def test_tunnel_inspects_and_lists_through_ssh(hub, tmp_path, fake_ssh, capsys):
     local = str(tmp_path / 'lticontainer_hub.sock')
     # engine_socket does not exist here: the container is seen through the tunnel only.
@@ -484,3 +456,35 @@ def test_tunnel_password_required_with_tunnel_host(hub, tmp_path, capsys):
     result, failed = run_module(capsys, **args)
     assert failed and 'tunnel_password' in result['msg']
     assert FakeHub.launches == []
+
+
+class StepFailed(Exception):
+    """What fail_json does to a step: it ends it."""
+
+
+def step_fail(msg, **extra):
+    raise StepFailed(msg, extra)
+
+
+class DeadTunnel(object):
+    """A tunnel whose far end stopped answering after the inspection: nothing accepts on its local
+    socket any more, and ssh said why."""
+    destination = 'docker@hub.example.org:22'
+
+    def __init__(self, local_socket):
+        self.local_socket = local_socket
+
+    def stderr(self):
+        return 'channel 3: open failed: connect failed: Connection refused'
+
+
+def test_listing_failure_through_the_tunnel_marks_it_not_ok(tmp_path):
+    # The whole flow cannot get here: its engine answers the listing whenever it answered the inspection.
+    result = {'tunnel': {'ok': True}}
+    with pytest.raises(StepFailed) as err:
+        lti_launch.list_through_tunnel(DeadTunnel(str(tmp_path / 'gone.sock')), result, step_fail)
+    msg = err.value.args[0]
+    assert msg.startswith('cannot list images, containers and volumes through the SSH tunnel to '
+                          'docker@hub.example.org:22: ')
+    assert msg.endswith(' (ssh: channel 3: open failed: connect failed: Connection refused)')
+    assert result['tunnel']['ok'] is False
