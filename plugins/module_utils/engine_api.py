@@ -64,8 +64,10 @@ def find_user_container(socket_path, user):
 
 
 def container_report(info):
-    """What a user relies on from a container's inspect data: name, image, CPU and
-    memory limits (None = unlimited), named volumes and the spawner's NB_*/LTI_* env."""
+    """What a user relies on from a container's inspect data: its full Id (which tells a
+    container that survived a restart from a new one), name, image, CPU and memory limits
+    (None = unlimited), bind mounts (the spawner binds the student's home from the host),
+    named volumes and the spawner's NB_*/LTI_* env."""
     host = info.get('HostConfig') or {}
     config = info.get('Config') or {}
     cpu = None
@@ -75,13 +77,17 @@ def container_report(info):
         cpu = host['CpuQuota'] / float(host.get('CpuPeriod') or 100000)  # engine default period
     memory = host.get('Memory') or None
     env = env_dict(config.get('Env'))
+    mounts = info.get('Mounts') or []
     return {
+        'id': info.get('Id'),
         'name': (info.get('Name') or '').lstrip('/'),
         'image': config.get('Image'),
         'cpu_limit': round(cpu, 6) if cpu is not None else None,
         'mem_limit': int(memory) if memory else None,
+        'binds': [{'source': m.get('Source'), 'destination': m.get('Destination')}
+                  for m in mounts if m.get('Type') == 'bind'],
         'volumes': [{'name': m.get('Name'), 'destination': m.get('Destination')}
-                    for m in info.get('Mounts') or [] if m.get('Type') == 'volume'],
+                    for m in mounts if m.get('Type') == 'volume'],
         'env': dict((k, v) for k, v in env.items() if k.startswith(REPORTED_ENV_PREFIXES)),
     }
 

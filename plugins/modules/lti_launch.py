@@ -17,8 +17,8 @@ description:
     hub REST API C(GET /hub/api/users/NAME) with O(api_token) until the default server is ready, and measures
     the time from the launch to readiness.
   - When O(engine_socket) exists on the managed host, inspects the user's container (found by
-    C(JUPYTERHUB_USER=NAME) in its environment) and returns its image, CPU and memory limits, named volumes
-    and the spawner's C(NB_*)/C(LTI_*) environment.
+    C(JUPYTERHUB_USER=NAME) in its environment) and returns its Id, image, CPU and memory limits, bind mounts,
+    named volumes and the spawner's C(NB_*)/C(LTI_*) environment.
   - With O(tunnel_host), reaches the container engine the way Moodle's mod_lticontainer does, through an SSH
     socket forward made as a login-less tunnel user with a password, then lists what Moodle lists through it
     (image tags, all containers, volumes). See the notes.
@@ -262,6 +262,12 @@ container:
   returned: success, when O(engine_socket) exists or O(tunnel_host) is set
   type: dict
   contains:
+    id:
+      description:
+        - The container's full Id. A container that survived a restart (of the hub, say) keeps it; a new one
+          has another.
+      type: str
+      sample: 4f9c1e0b7d2a6c3e8b5f1a0d9e7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c
     name:
       description: Container name.
       type: str
@@ -278,6 +284,15 @@ container:
       description: Memory limit in bytes, null when unlimited.
       type: int
       sample: 268435456
+    binds:
+      description:
+        - Bind mounts from the host (C(source), C(destination)), the C(Mounts) entries of type C(bind); the
+          spawner binds the student's home.
+      type: list
+      elements: dict
+      sample:
+        - source: /home/others/student01
+          destination: /home/others/student01
     volumes:
       description: Named volumes mounted (C(name), C(destination)).
       type: list

@@ -28,6 +28,7 @@ INSPECT_NANOCPUS = {
 
 def test_container_report_nanocpus():
     got = engine_api.container_report(INSPECT_NANOCPUS)
+    assert got['id'] == 'f00d'
     assert got['name'] == 'jupyterhub-42-1-moodle.example.org-1a2b3c4d-student01'
     assert got['image'] == 'lticontainer-singleuser:abc'
     assert got['cpu_limit'] == 0.5
@@ -35,6 +36,8 @@ def test_container_report_nanocpus():
     assert [v['name'] for v in got['volumes']] == ['lms_vol_task_42_moodle.example.org',
                                                    'lms_sub_submit_42_moodle.example.org']
     assert got['volumes'][0]['destination'].endswith('/.volumes/lms_vol_task_42_moodle.example.org')
+    assert got['binds'] == [{'source': '/home/others/student01/jupyter/works',
+                             'destination': '/home/others/student01/jupyter/works'}]  # volumes are not binds
     assert got['env'] == {'NB_UID': '30007', 'NB_USER': 'student01', 'NB_GID': '1000', 'NB_GROUP': 'others',
                           'NB_VOLUMES': 'lms_vol_task_42_moodle.example.org:task', 'LTI_COURSE': '42',
                           'NB_OPTION': ''}
@@ -47,6 +50,7 @@ def test_container_report_cpuquota_and_unlimited_memory():
     assert got['cpu_limit'] == 1.5
     assert got['mem_limit'] is None
     assert got['volumes'] == [] and got['env'] == {}
+    assert got['binds'] == [] and got['id'] is None
 
 
 def test_container_report_unlimited_cpu():
@@ -56,6 +60,18 @@ def test_container_report_unlimited_cpu():
     assert got['cpu_limit'] is None
     assert got['mem_limit'] == 1073741824
 
+
+def test_container_report_binds_leave_out_other_mount_types():
+    info = {'Id': 'c0ffee' * 10 + 'c0ff', 'Name': '/c', 'Config': {'Image': 'i'}, 'HostConfig': {}, 'Mounts': [
+        {'Type': 'bind', 'Source': '/home/others/student01', 'Destination': '/home/others/student01',
+         'Mode': '', 'RW': True, 'Propagation': 'rprivate'},
+        {'Type': 'tmpfs', 'Destination': '/tmp'},
+        {'Type': 'volume', 'Name': 'v', 'Source': '/var/lib/docker/volumes/v/_data', 'Destination': '/v'},
+    ]}
+    got = engine_api.container_report(info)
+    assert got['id'] == 'c0ffee' * 10 + 'c0ff'  # the full Id, as inspect gives it
+    assert got['binds'] == [{'source': '/home/others/student01', 'destination': '/home/others/student01'}]
+    assert got['volumes'] == [{'name': 'v', 'destination': '/v'}]
 
 
 def test_find_user_container_only_running_ones(engine_socket):

@@ -184,8 +184,9 @@ def test_container_inspected_through_engine_socket(hub, tmp_path, engine_socket,
     result, failed = run_module(capsys, **base_args(hub, tmp_path, engine_socket=engine_socket, stop_server=False))
     assert not failed, result
     assert result['container'] == {
-        'name': 'jupyterhub-42-1-moodle.example.org-1a2b3c4d-student01',
+        'id': 'bbb', 'name': 'jupyterhub-42-1-moodle.example.org-1a2b3c4d-student01',
         'image': 'lticontainer-singleuser:abc', 'cpu_limit': 0.5, 'mem_limit': 268435456,
+        'binds': [{'source': '/home/others/student01', 'destination': '/home/others/student01'}],
         'volumes': [{'name': 'lms_vol_task_42_moodle.example.org', 'destination': '/v'}],
         'env': {'NB_USER': 'student01'}}
     assert result['stopped'] is False and result['stop_status'] is None and FakeHub.stopped == []
