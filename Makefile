@@ -7,7 +7,7 @@ SCENARIOS ?= debian12 debian13 multihub
 # make sandbox DISTRO=debian12|debian13 ENGINE=docker|podman FIREWALL=none|firewalld|ufw HUBS=1|2
 export DISTRO ENGINE FIREWALL HUBS
 
-.PHONY: sandbox sandbox-down test lint unit molecule venv clean
+.PHONY: sandbox sandbox-down test lint unit molecule docs venv clean
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -35,6 +35,10 @@ lint: venv
 
 unit: venv
 	python -m pytest -q tests/unit
+
+# Each role's README.md from its meta/argument_specs.yml; `make unit` fails on a stale one.
+docs: venv
+	python scripts/role_docs.py
 
 molecule: venv
 	scripts/engine.sh
