@@ -7,7 +7,7 @@ SCENARIOS ?= debian12 debian13 multihub
 # make sandbox DISTRO=debian12|debian13 ENGINE=docker|podman FIREWALL=none|firewalld|ufw HUBS=1|2
 export DISTRO ENGINE FIREWALL HUBS
 
-.PHONY: sandbox sandbox-down test lint unit molecule docs venv clean
+.PHONY: sandbox sandbox-down test lint unit molecule docs changelog venv clean
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -31,6 +31,8 @@ test: lint unit molecule
 lint: venv
 	yamllint -s .
 	ansible-lint
+	antsibull-changelog lint
+	antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 	ansible-galaxy collection build --force --output-path .cache/dist >/dev/null
 
 unit: venv
@@ -39,6 +41,10 @@ unit: venv
 # Each role's README.md from its meta/argument_specs.yml; `make unit` fails on a stale one.
 docs: venv
 	python scripts/role_docs.py
+
+# The changelog the next release will get (.cache/changelog/CHANGELOG.md); fragments stay.
+changelog: venv
+	scripts/changelog.sh
 
 molecule: venv
 	scripts/engine.sh
