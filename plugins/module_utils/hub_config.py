@@ -16,11 +16,6 @@ __metaclass__ = type
 import ipaddress
 import re
 
-try:
-    from urllib.parse import urlsplit
-except ImportError:  # pragma: no cover - python2 is not supported, keeps sanity happy
-    from urlparse import urlsplit  # type: ignore
-
 KINDS = ('hub', 'spawner')
 
 # What Moodle's mod_lticontainer calls with its token on JupyterHub 4.1:
@@ -171,6 +166,7 @@ def _consumer_key(value):
 
 
 def _admin_users(value):
+    # May be empty: nobody is a hub administrator.
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
         raise _Invalid('must be a list of non-empty strings')
     return list(value)
@@ -209,7 +205,7 @@ def _default_url(value):
     return value
 
 
-def _iframe_url(value):
+def _frame_ancestors(value):
     # Goes into a Content-Security-Policy header: no directive separators or control chars.
     value = _nonempty(value)
     if ';' in value or ',' in value or re.search(r'[\x00-\x1f]', value):
@@ -217,16 +213,10 @@ def _iframe_url(value):
     return value
 
 
-def _http_url(value):
-    value = _word(value)
-    try:
-        parts = urlsplit(value)
-        parts.port  # raises ValueError on a bad port
-    except ValueError:
-        raise _Invalid('must be an http(s) URL')
-    if parts.scheme not in ('http', 'https') or not parts.hostname:
-        raise _Invalid('must be an http(s) URL')
-    return value
+def _abspaths(value):
+    if not isinstance(value, (list, tuple)):
+        raise _Invalid('must be a list of absolute paths')
+    return [_abspath(v) for v in value]
 
 
 def _environment(value):
@@ -241,57 +231,55 @@ def _environment(value):
 
 
 # ---------------------------------------------------------------- schemas
-# key -> (checker, default); _REQUIRED marks settings without a default.
+# key -> (checker, default). Settings the roles own have no default here (_REQUIRED): each
+# value is defined once, in a role's defaults, and passed in; only optional ones have one.
 SCHEMAS = {
     'hub': {
         'ip_addr': (_ip, _REQUIRED),
-        'port': (_int_range(1, 65535), 443),
-        'hub_api_port': (_int_range(1, 65535), 8081),
+        'port': (_int_range(1, 65535), _REQUIRED),
+        'hub_api_port': (_int_range(1, 65535), _REQUIRED),
+        'proxy_api_port': (_int_range(1, 65535), _REQUIRED),
+        'proxy_env_file': (_abspath, _REQUIRED),
         'lti_consumer_key': (_consumer_key, _REQUIRED),
         'lti_consumer_secret': (_secret(16), _REQUIRED),
         'api_token': (_secret(8), _REQUIRED),
-        'ssl_cert': (_abspath, _REQUIRED),
-        'ssl_key': (_abspath, _REQUIRED),
-        'time_zone': (_word, 'JST-9'),
-        'time_format': (_nonempty, '%Y %b %d %a %H:%M:%S'),
-        'username_key': (_choice(USERNAME_KEYS), 'ext_user_username'),
+        'time_zone': (_word, _REQUIRED),
+        'username_key': (_choice(USERNAME_KEYS), _REQUIRED),
         'crypt_key_file': (_abspath, _REQUIRED),
-        'cookie_secret_file': (_abspath, '/var/lib/jupyterhub/jupyterhub_cookie_secret'),
-        'db_url': (_word, 'sqlite:////var/lib/jupyterhub/jupyterhub.sqlite'),
-        'spawner_dir': (_abspath, '/usr/local/etc/ltictr'),
-        'image': (_word, _REQUIRED),
-        'privileged': (_bool, False),
-        'start_timeout': (_int_range(1), 120),
-        'concurrent_spawn_limit': (_int_range(1), 200),
-        'admin_users': (_admin_users, ['admin']),
+        'cookie_secret_file': (_abspath, _REQUIRED),
+        'db_url': (_word, _REQUIRED),
+        'concurrent_spawn_limit': (_int_range(1), _REQUIRED),
+        'admin_users': (_admin_users, _REQUIRED),
+        'frame_ancestors': (_frame_ancestors, _REQUIRED),
+        'spawner_config': (_abspath, None),  # None: JupyterHub's own default spawner
+        'watch_files': (_abspaths, []),
     },
     'spawner': {
-        'use_group': (_bool, True),
-        'group_home_dir': (_home_dir(False), '/home/{groupname}'),
-        'user_home_dir': (_home_dir(True), '/home/{groupname}/{username}'),
-        'projects_dir': (_dirname, 'jupyter'),
-        'works_dir': (_dirname, 'works'),
-        'volumes_dir': (_dirname, '.volumes'),
-        'notebook_dir': (_abspath, None),  # None: same as user_home_dir
-        'default_group': (_group_name, 'others'),
-        'teacher_gid': (_int_range(1000, 60000), 7000),
-        'base_id': (_int_range(1000), 30000),
-        'act_limit': (_int_range(0), 6000),
-        'cpu_limit': (_float_min(0), 1.0),
-        'mem_limit': (_mem_limit, 1073741824),
-        'default_url': (_default_url, '/lab'),
-        'http_timeout': (_int_range(1), 60),
-        'notice_poll': (_int_range(1), 60),
-        'iframe_url': (_iframe_url, 'https://*'),
-        'proxy_should_start': (_bool, True),
-        'proxy_cleanup': (_bool, True),
-        'proxy_api_url': (_http_url, 'http://localhost:8001'),
-        'proxy_token_file': (_abspath, _REQUIRED),
+        'spawner_dir': (_abspath, _REQUIRED),
+        'image': (_word, _REQUIRED),
+        'privileged': (_bool, _REQUIRED),
+        'start_timeout': (_int_range(1), _REQUIRED),
+        'http_timeout': (_int_range(1), _REQUIRED),
+        'use_group': (_bool, _REQUIRED),
+        'group_home_dir': (_home_dir(False), _REQUIRED),
+        'user_home_dir': (_home_dir(True), _REQUIRED),
+        'projects_dir': (_dirname, _REQUIRED),
+        'works_dir': (_dirname, _REQUIRED),
+        'volumes_dir': (_dirname, _REQUIRED),
+        'default_group': (_group_name, _REQUIRED),
+        'teacher_group': (_word, _REQUIRED),
+        'teacher_gid': (_int_range(1000, 60000), _REQUIRED),
+        'base_id': (_int_range(1000), _REQUIRED),
+        'act_limit': (_int_range(0), _REQUIRED),
+        'cpu_limit': (_float_min(0), _REQUIRED),
+        'mem_limit': (_mem_limit, _REQUIRED),
+        'default_url': (_default_url, _REQUIRED),
+        'notice_poll': (_int_range(1), _REQUIRED),
         'environment': (_environment, {}),
     },
 }
 
-# Spawner environment defaults; the user's `environment` is merged over these.
+# Spawner environment defaults (upstream's); the user's `environment` is merged over these.
 BASE_ENVIRONMENT = (
     ('GRANT_SUDO', 'no'),
     ('PRJCT_DIR', 'projects_dir'),   # value taken from the setting of that name
@@ -303,10 +291,8 @@ BASE_ENVIRONMENT = (
     ('CHOWN_HOME_OPTS', '-R'),
 )
 
-
-def defaults(kind):
-    """Return {key: default} for kind; required keys are left out."""
-    return dict((k, v[1]) for k, v in SCHEMAS[kind].items() if v[1] is not _REQUIRED)
+# The rendered hub file's assignments that hold a secret; diffs mask their values, old and new.
+SECRET_ASSIGNMENTS = ('ltiauth_secret_key = ', 'api_token = ')
 
 
 def required_keys(kind):
@@ -319,8 +305,15 @@ def secret_values(kind, settings):
             if k in SECRET_KEYS and isinstance(v, str) and v]
 
 
+def mask_secret_lines(text):
+    """text with the value of every secret assignment replaced, for diffs: the old file's
+    secrets are not in the module's no_log values, so they are masked by position instead."""
+    return ''.join(line.split(' = ', 1)[0] + " = '********'\n" if line.startswith(SECRET_ASSIGNMENTS) else line
+                   for line in text.splitlines(True))
+
+
 def validate(kind, settings, prefix=''):
-    """Check settings for kind and apply defaults.
+    """Check settings for kind and apply the optional ones' defaults.
 
     Returns (normalized_settings, errors); errors is a list of strings, each
     starting with prefix + the setting name. Secret values are never quoted.
@@ -348,11 +341,12 @@ def validate(kind, settings, prefix=''):
             result[key] = check(value)
         except _Invalid as exc:
             errors.append('%s%s: %s' % (prefix, key, exc))
-    if kind == 'hub' and 'port' in result and result.get('port') == result.get('hub_api_port'):
-        errors.append('%shub_api_port: must differ from %sport (both %d)'
-                      % (prefix, prefix, result['port']))
-    if kind == 'spawner' and 'user_home_dir' in result and result.get('notebook_dir') is None:
-        result['notebook_dir'] = result['user_home_dir']
+    if kind == 'hub':
+        ports = [(k, result[k]) for k in ('port', 'hub_api_port', 'proxy_api_port') if k in result]
+        for i, (key, port) in enumerate(ports):
+            for other, other_port in ports[:i]:
+                if port == other_port:
+                    errors.append('%s%s: must differ from %s%s (both %d)' % (prefix, key, prefix, other, port))
     return result, errors
 
 
@@ -367,12 +361,21 @@ HEADER = (
     '# changes are overwritten on the next run; change the role variables instead.\n'
 )
 
-READ_SECRET = '''
+READ_SECRETS = '''
 
 def _read_secret(path):
     # Secrets live in their own root-only files, so this file never holds them.
     with open(path) as f:
         return f.read().strip()
+
+
+def _read_env_secret(path, name):
+    # A systemd EnvironmentFile (NAME=value lines), shared with the unit that needs the value.
+    for line in _read_secret(path).splitlines():
+        key, _sep, value = line.partition('=')
+        if key.strip() == name:
+            return value.strip()
+    raise SystemExit('%s has no %s' % (path, name))
 
 
 '''
@@ -383,13 +386,21 @@ def _assign(name, value):
     return '%s = %r\n' % (name, value)
 
 
-def render(kind, settings):
-    """Render validated settings (from validate()) as the Python config text."""
-    if kind == 'hub':
-        return _render_hub(settings)
-    if kind == 'spawner':
-        return _render_spawner(settings)
-    raise ValueError('unknown kind %r' % (kind,))
+def render(kind, settings, depends=None):
+    """Render validated settings (from validate()) as the Python config text. depends maps each
+    file the config loads (the hub's watch_files, the spawner's class) to its sha256 (None when
+    absent); the header records them, so that a change to any of them changes the text."""
+    if kind not in KINDS:
+        raise ValueError('unknown kind %r' % (kind,))
+    return (_render_hub if kind == 'hub' else _render_spawner)(settings, depends or {})
+
+
+def _depends_header(depends, paths):
+    if not paths:
+        return []
+    return (['#\n# Files it depends on, as they were when it was written: a change to any of them changes\n'
+             '# this file, and so restarts the hub.\n']
+            + ['#   %s %s\n' % (path, depends.get(path) or 'absent') for path in paths])
 
 
 def spawner_environment(s):
@@ -399,110 +410,104 @@ def spawner_environment(s):
     return env
 
 
-def _render_spawner(s):
-    out = [HEADER, '# LTIContainerSpawner settings, star-imported by jupyterhub_lticontainer_config.py.\n',
-           READ_SECRET]
-    names = [
-        ('spawner_use_group', 'use_group'), ('group_home_dir', 'group_home_dir'),
-        ('user_home_dir', 'user_home_dir'), ('projects_dir', 'projects_dir'),
-        ('works_dir', 'works_dir'), ('volumes_dir', 'volumes_dir'),
-        ('notebook_dir', 'notebook_dir'), ('default_group', 'default_group'),
-        ('teacher_gid', 'teacher_gid'), ('base_id', 'base_id'), ('act_limit', 'act_limit'),
-        ('cpu_limit', 'cpu_limit'), ('mem_limit', 'mem_limit'), ('default_url', 'default_url'),
-        ('http_timeout', 'http_timeout'), ('notice_poll', 'notice_poll'),
-        ('iframe_url', 'iframe_url'), ('proxy_should_start', 'proxy_should_start'),
-        ('proxy_cleanup', 'proxy_cleanup'), ('proxy_api_url', 'proxy_api_url'),
+def _render_spawner(s, depends):
+    a = _assign
+    out = [HEADER, "# LTIContainerSpawner's settings, loaded by the hub's configuration (load_subconfig).\n"]
+    out += _depends_header(depends, sorted(depends))
+    out += [
+        '\nimport sys\n\nc = get_config()  # noqa: F821\n\n',
+        a('spawner_dir', s['spawner_dir']),
+        'if spawner_dir not in sys.path:\n    sys.path.append(spawner_dir)\n',
+        'from lticontainerspawner import LTIContainerSpawner  # noqa: E402\n',
+        '\nc.JupyterHub.spawner_class = LTIContainerSpawner\n',
+        '# The spawner reads the LTI launch (custom parameters) from auth_state.\n',
+        'c.Spawner.auth_state_hook = LTIContainerSpawner.userdata_hook\n',
+        a('c.Spawner.start_timeout', s['start_timeout']),
+        a('c.Spawner.http_timeout', s['http_timeout']),
+        a('c.Spawner.default_url', s['default_url']),
+        '# Course defaults; the launch may ask for others (lms_cpulimit, lms_memlimit).\n',
+        a('c.Spawner.cpu_limit', s['cpu_limit']),
+        a('c.Spawner.mem_limit', s['mem_limit']),
+        'c.Spawner.environment = {\n',
     ]
-    out.extend(_assign(name, s[key]) for name, key in names)
-    out.append('# Must equal LTICTR_API_Token in ltictr_proxy.conf; read at start, never stored here.\n')
-    out.append('proxy_api_token = _read_secret(%r)\n' % s['proxy_token_file'])
-    out.append('\nspawner_environment = {\n')
     out.extend('    %r: %r,\n' % item for item in sorted(spawner_environment(s).items()))
-    out.append('}\n')
+    out += [
+        '}\n',
+        a('c.DockerSpawner.image', s['image']),
+        "# Stopping a server removes its container (the spawner's remove); the engine itself must not\n",
+        '# (AutoRemove): Docker before 24.0.8 removes such containers when it restarts (moby/moby#46308).\n',
+        'c.DockerSpawner.remove = True\n',
+        "# Containers start as root; the image's start script drops to the student's uid.\n",
+        "c.DockerSpawner.extra_create_kwargs = {'user': 'root'}\n",
+        "c.DockerSpawner.extra_host_config = {'privileged': %r, 'auto_remove': False}\n" % s['privileged'],
+    ]
+    out += [a('c.LTIContainerSpawner.%s' % name, s[key]) for name, key in (
+        ('use_group', 'use_group'), ('default_group', 'default_group'), ('group_home_dir', 'group_home_dir'),
+        ('user_home_dir', 'user_home_dir'), ('projects_dir', 'projects_dir'), ('works_dir', 'works_dir'),
+        ('volumes_dir', 'volumes_dir'), ('teacher_gname', 'teacher_group'), ('teacher_gid', 'teacher_gid'),
+        ('base_id', 'base_id'), ('act_limit', 'act_limit'), ('notice_poll', 'notice_poll'))]
     return ''.join(out)
 
 
-def _render_hub(s):
+def _render_hub(s, depends):
     a = _assign
-    return ''.join([
-        HEADER,
-        '# JupyterHub configuration for LTIContainerSpawner: jupyterhub -f <this file>\n',
-        '\nimport os\nimport sys\n',
-        READ_SECRET,
-        a('time_zone', s['time_zone']),
-        a('time_format', s['time_format']),
-        "os.environ['TZ'] = time_zone\n",
-        '\n# The spawner class and its settings (proxy_*, spawner names, iframe_url ...).\n',
-        a('spawner_dir', s['spawner_dir']),
-        'if spawner_dir not in sys.path:\n    sys.path.append(spawner_dir)\n',
-        'from lticontainerspawner import *  # noqa: E402,F401,F403\n',
-        'from lticontainerspawner_config import *  # noqa: E402,F401,F403\n',
-        '\n# Our values come after the star imports so nothing imported can override them.\n',
+    out = [HEADER, '# JupyterHub configuration for LTIContainerSpawner: jupyterhub -f <this file>\n']
+    out += _depends_header(depends, s['watch_files'])
+    out += [
+        '\nimport os\n',
+        READ_SECRETS,
+        'c = get_config()  # noqa: F821\n\n',
+        a('os.environ[\'TZ\']', s['time_zone']),
+        '# Encrypts auth_state (the LTI launch data); the key is read from its file, not stored here.\n',
+        "os.environ['JUPYTERHUB_CRYPT_KEY'] = _read_secret(%r)\n" % s['crypt_key_file'],
+        '\n# Network: the proxy serves HTTPS at bind_url; students\' containers call the hub API\n',
+        '# over plain HTTP at hub_bind_url, so the address must be one they reach.\n',
         a('my_ip_addr', s['ip_addr']),
-        a('my_port_num', s['port']),
-        a('hub_api_port', s['hub_api_port']),
-        a('ltiauth_consumer_key', s['lti_consumer_key']),
-        a('ltiauth_secret_key', s['lti_consumer_secret']),
-        a('api_token', s['api_token']),
-        a('ssl_server_cert', s['ssl_cert']),
-        a('ssl_private_key', s['ssl_key']),
-        a('crypt_key_file', s['crypt_key_file']),
-        a('admin_users', s['admin_users']),
-        a('service_scopes', SERVICE_SCOPES),
         '# URLs need an IPv6 address in brackets.\n',
-        "my_url_host = '[' + my_ip_addr + ']' if ':' in my_ip_addr else my_ip_addr\n",
-        '\n# Encrypts auth_state (the LTI launch data); the key is read from its file, not stored here.\n',
-        "os.environ['JUPYTERHUB_CRYPT_KEY'] = _read_secret(crypt_key_file)\n",
-        '\nc = get_config()  # noqa: F821\n',
-        '\n# Network\n',
-        "c.JupyterHub.bind_url = 'https://' + my_url_host + ':' + str(my_port_num)\n",
-        "c.JupyterHub.hub_bind_url = 'http://' + my_url_host + ':' + str(hub_api_port)\n",
+        "url_host = '[' + my_ip_addr + ']' if ':' in my_ip_addr else my_ip_addr\n",
+        "c.JupyterHub.bind_url = 'https://' + url_host + ':%d'\n" % s['port'],
+        "c.JupyterHub.hub_bind_url = 'http://' + url_host + ':%d'\n" % s['hub_api_port'],
         'c.JupyterHub.hub_connect_ip = my_ip_addr\n',
-        'c.JupyterHub.ssl_cert = ssl_server_cert\n',
-        'c.JupyterHub.ssl_key = ssl_private_key\n',
-        '# Moodle embeds the hub in an iframe: cookies must be cross-site, and framing allowed.\n',
+        '\n# configurable-http-proxy runs as its own systemd unit, so it and the students\' routes\n',
+        '# outlive a restart of the hub; the hub finds its routes again when it starts.\n',
+        'c.ConfigurableHTTPProxy.should_start = False\n',
+        "c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:%d'\n" % s['proxy_api_port'],
+        "c.ConfigurableHTTPProxy.auth_token = _read_env_secret(%r, 'CONFIGPROXY_AUTH_TOKEN')\n"
+        % s['proxy_env_file'],
+        "# Students' servers outlive the hub too: a restart neither stops them nor drops their routes.\n",
+        'c.JupyterHub.cleanup_servers = False\n',
+        'c.JupyterHub.cleanup_proxy = False\n',
+        '\n# Moodle embeds the hub in an iframe: cookies must be cross-site, and framing allowed.\n',
         'c.JupyterHub.tornado_settings = {\n',
         "    'cookie_options': {'SameSite': 'None', 'Secure': True},\n",
-        "    'headers': {'Content-Security-Policy': \"frame-ancestors 'self' \" + iframe_url},\n",
+        "    'headers': {'Content-Security-Policy': %r},\n" % ('frame-ancestors ' + s['frame_ancestors']),
         '}\n',
         a('c.JupyterHub.cookie_secret_file', s['cookie_secret_file']),
         a('c.JupyterHub.db_url', s['db_url']),
         a('c.JupyterHub.concurrent_spawn_limit', s['concurrent_spawn_limit']),
         'c.JupyterHub.shutdown_on_logout = True\n',
         '\n# LTI 1.1 authentication\n',
+        a('ltiauth_consumer_key', s['lti_consumer_key']),
+        a('ltiauth_secret_key', s['lti_consumer_secret']),
         "c.JupyterHub.authenticator_class = 'ltiauthenticator.LTIAuthenticator'\n",
         'c.LTI11Authenticator.consumers = {ltiauth_consumer_key: ltiauth_secret_key}\n',
         a('c.LTI11Authenticator.username_key', s['username_key']),
-        'c.Authenticator.admin_users = set(admin_users)\n',
+        'c.Authenticator.admin_users = set(%r)\n' % sorted(s['admin_users']),
         'c.Authenticator.allow_all = True\n',
         'c.Authenticator.enable_auth_state = True\n',
         '\n# The API token Moodle uses, with the scopes of the calls it makes.\n',
+        a('api_token', s['api_token']),
         "c.JupyterHub.services = [{'name': 'admin-service', 'api_token': api_token}]\n",
-        "c.JupyterHub.load_roles = [\n",
-        "    {'name': 'service-role', 'scopes': service_scopes, 'services': ['admin-service']},\n",
+        'c.JupyterHub.load_roles = [\n',
+        "    {'name': 'service-role', 'scopes': %r, 'services': ['admin-service']},\n" % SERVICE_SCOPES,
         ']\n',
-        '\n# Proxy\n',
-        'c.ConfigurableHTTPProxy.should_start = proxy_should_start\n',
-        'c.ConfigurableHTTPProxy.api_url = proxy_api_url\n',
-        'c.ConfigurableHTTPProxy.auth_token = proxy_api_token\n',
-        'c.JupyterHub.cleanup_proxy = proxy_cleanup\n',
-        '\n# Spawner\n',
-        'c.JupyterHub.spawner_class = LTIContainerSpawner  # noqa: F405\n',
-        'c.Spawner.auth_state_hook = LTIContainerSpawner.userdata_hook  # noqa: F405\n',
-        a('c.Spawner.start_timeout', s['start_timeout']),
-        'c.Spawner.http_timeout = http_timeout\n',
-        'c.Spawner.default_url = default_url\n',
-        'c.Spawner.cpu_limit = cpu_limit\n',
-        'c.Spawner.mem_limit = mem_limit\n',
-        'c.Spawner.environment = spawner_environment\n',
-        a('c.DockerSpawner.image', s['image']),
-        'c.DockerSpawner.remove = True\n',
-        "# Containers start as root; the image's start script drops to the user.\n",
-        "c.DockerSpawner.extra_create_kwargs = {'user': 'root'}\n",
-        "c.DockerSpawner.extra_host_config = {'privileged': %r}\n" % s['privileged'],
-        'c.DockerSpawner.notebook_dir = notebook_dir\n',
-        'c.DockerSpawner.volumes = {user_home_dir: notebook_dir}\n',
-        'c.LTIContainerSpawner.use_group = spawner_use_group\n',
-    ] + ['c.LTIContainerSpawner.%s = %s\n' % (n, n) for n in (
-        'default_group', 'group_home_dir', 'user_home_dir', 'projects_dir', 'works_dir',
-        'volumes_dir', 'teacher_gid', 'base_id', 'act_limit', 'notice_poll')])
+    ]
+    if s['spawner_config']:
+        out += [
+            '\n# The spawner: its own file, from the lticontainerspawner role.\n',
+            a('spawner_config', s['spawner_config']),
+            'if not os.path.isfile(spawner_config):\n',
+            "    raise SystemExit(spawner_config + ' is missing: install the spawner (lticontainerspawner role)')\n",
+            'load_subconfig(spawner_config)  # noqa: F821\n',
+        ]
+    return ''.join(out)

@@ -21,7 +21,6 @@ import tempfile
 import time
 
 DOCKER_SOCKET = '/var/run/docker.sock'
-PODMAN_SOCKET = '/var/run/podman/podman.sock'
 TUNNEL_TIMEOUT = 15.0   # seconds for ssh to log in and listen on the local socket
 TUNNEL_KILL_AFTER = 5.0  # seconds between SIGTERM and SIGKILL when closing
 # The child's environment variable the askpass script prints; the password travels only there.

@@ -7,21 +7,23 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-DOCUMENTATION = r'''
+DOCUMENTATION = r"""
 ---
 module: hub_config
 short_description: Render the JupyterHub and LTIContainerSpawner configuration files
 description:
   - Writes C(jupyterhub_lticontainer_config.py) (O(kind=hub)) or C(lticontainerspawner_config.py)
-    (O(kind=spawner)), the two Python files JupyterHub loads for LTIContainerSpawner,
-    from validated settings.
+    (O(kind=spawner)), the two Python files JupyterHub loads for LTIContainerSpawner, from validated settings.
   - All settings are validated first; on any error the module fails, listing every error,
     before anything is touched. Secret values are never quoted in error messages.
   - The rendered text is compiled to prove it is valid Python, then written atomically.
     The file is changed only when its content or attributes differ.
-  - Secrets that live in files (the JupyterHub crypt key, the proxy token) are read by the
-    rendered configuration at hub start; they are never written into it.
-    The LTI consumer secret and the API token are written into the hub file, so keep its O(mode) restrictive.
+  - The hub file loads the spawner file with C(load_subconfig); it records the sha256 of the files the hub
+    depends on (O(settings) C(watch_files)), so that a change to any of them changes the hub file. The spawner
+    file likewise records the sha256 of the spawner class it imports.
+  - Secrets that live in files (the JupyterHub crypt key, the proxy token) are read by the rendered
+    configuration at hub start; they are never written into it. The LTI consumer secret and the API token
+    are written into the hub file, so keep its O(mode) restrictive; diffs mask them, before and after.
 version_added: 1.0.0
 author:
   - lticontainer.hub contributors
@@ -33,8 +35,8 @@ options:
   kind:
     description:
       - V(hub) renders the hub configuration (C(jupyterhub_lticontainer_config.py)).
-      - V(spawner) renders the spawner configuration (C(lticontainerspawner_config.py)),
-        which the hub file star-imports from the C(spawner_dir) setting.
+      - V(spawner) renders the spawner configuration (C(lticontainerspawner_config.py)), a traitlets
+        configuration file the hub file loads.
     type: str
     required: true
     choices: [hub, spawner]
@@ -46,55 +48,42 @@ options:
     default: ''
   settings:
     description:
-      - The settings for O(kind). Unknown keys are an error. Keys with a null value take their default.
-      - Integers, floats and booleans may also be given as strings.
+      - The settings for O(kind). Unknown keys are an error. Every key is required unless marked optional,
+        since the roles own the values. Integers, floats and booleans may also be given as strings.
       - "O(kind=hub) keys:
-        C(ip_addr) (required) IPv4/IPv6 address the hub binds to (C(my_ip_addr));
-        C(port) (default V(443)) HTTPS port;
-        C(hub_api_port) (default V(8081)) internal hub API port, different from C(port);
-        C(lti_consumer_key) (required) LTI 1.1 consumer key, no whitespace;
-        C(lti_consumer_secret) (required, secret) LTI 1.1 shared secret, at least 16 characters;
-        C(api_token) (required, secret) token Moodle uses for the hub API (service C(admin-service)), at least 8 characters;
-        C(ssl_cert), C(ssl_key) (required) absolute paths of the TLS certificate and key;
-        C(time_zone) (default V(JST-9)) also exported as C(TZ);
-        C(time_format) (default V(%Y %b %d %a %H:%M:%S));
-        C(username_key) (default V(ext_user_username)) one of V(ext_user_username), V(custom_lis_user_username),
-        V(ext_d2l_username), V(lis_person_sourcedid), V(user_id);
-        C(crypt_key_file) (required) absolute path of the file holding C(JUPYTERHUB_CRYPT_KEY), read at start;
-        C(cookie_secret_file) (default V(/var/lib/jupyterhub/jupyterhub_cookie_secret));
-        C(db_url) (default V(sqlite:////var/lib/jupyterhub/jupyterhub.sqlite));
-        C(spawner_dir) (default V(/usr/local/etc/ltictr)) directory holding C(lticontainerspawner.py)
-        and C(lticontainerspawner_config.py);
-        C(image) (required) default single-user image;
-        C(privileged) (default V(false)) run containers privileged;
-        C(start_timeout) (default V(120)) seconds, > 0;
-        C(concurrent_spawn_limit) (default V(200)), > 0;
-        C(admin_users) (default V([admin])) list of hub admin user names."
+        C(ip_addr) IPv4/IPv6 address the hub binds to and the students' containers call;
+        C(port) HTTPS port the proxy serves; C(hub_api_port) the hub API's plain HTTP port;
+        C(proxy_api_port) configurable-http-proxy's API port on 127.0.0.1 (the three ports differ);
+        C(proxy_env_file) absolute path of the systemd EnvironmentFile holding C(CONFIGPROXY_AUTH_TOKEN=...), read at start;
+        C(lti_consumer_key) LTI 1.1 consumer key, no whitespace;
+        C(lti_consumer_secret) (secret) LTI 1.1 shared secret, at least 16 characters;
+        C(api_token) (secret) token Moodle uses for the hub API (service C(admin-service)), at least 8 characters;
+        C(time_zone) exported as C(TZ);
+        C(username_key) one of V(ext_user_username), V(custom_lis_user_username), V(ext_d2l_username),
+        V(lis_person_sourcedid), V(user_id);
+        C(crypt_key_file) absolute path of the file holding C(JUPYTERHUB_CRYPT_KEY), read at start;
+        C(cookie_secret_file), C(db_url);
+        C(concurrent_spawn_limit) > 0;
+        C(admin_users) list of hub administrators, may be empty;
+        C(frame_ancestors) CSP C(frame-ancestors) sources allowed to embed the hub;
+        C(spawner_config) (optional) absolute path of the spawner's configuration file, loaded last;
+        C(watch_files) (optional) absolute paths whose sha256 the file records."
       - "The API token's role gets exactly the scopes Moodle's calls need:
         C(list:users), C(read:users), C(read:servers), C(delete:servers), C(delete:users)."
       - "Upstream example values, values made of one repeated character and values containing
         C(example) or C(changeme) are refused for C(lti_consumer_key), C(lti_consumer_secret) and C(api_token)."
       - "O(kind=spawner) keys:
-        C(use_group) (default V(true));
-        C(group_home_dir) (default V(/home/{groupname})) absolute;
-        C(user_home_dir) (default V(/home/{groupname}/{username})) absolute, must contain C({username});
-        C(projects_dir) (default V(jupyter)), C(works_dir) (default V(works)), C(volumes_dir) (default V(.volumes))
-        single directory names;
-        C(notebook_dir) (default the value of C(user_home_dir)) path inside the container;
-        C(default_group) (default V(others)) group for users unknown to the host;
-        C(teacher_gid) (default V(7000)) 1000-60000;
-        C(base_id) (default V(30000)) >= 1000;
-        C(act_limit) (default V(6000)) seconds, >= 0;
-        C(cpu_limit) (default V(1.0)) CPUs, >= 0, 0 means no limit;
-        C(mem_limit) (default V(1073741824)) bytes, >= 0, 0 means no limit; also V(512M), V(1G), V(2,147,483,648);
-        C(default_url) (default V(/lab)) must match C(^/[a-z/]*$);
-        C(http_timeout) (default V(60)), C(notice_poll) (default V(60)) seconds, > 0;
-        C(iframe_url) (default V(https://*)) CSP frame-ancestors source(s) allowed to embed the hub;
-        C(proxy_should_start) (default V(true)) false when ltictr_proxy replaces configurable-http-proxy;
-        C(proxy_cleanup) (default V(true));
-        C(proxy_api_url) (default V(http://localhost:8001)) http(s) URL;
-        C(proxy_token_file) (required) absolute path of the file holding the proxy API token, read at start;
-        C(environment) (default V({})) container environment, merged over
+        C(spawner_dir) absolute path of the directory holding C(lticontainerspawner.py);
+        C(image) default single-user image; C(privileged) run containers privileged;
+        C(start_timeout), C(http_timeout) seconds, > 0;
+        C(use_group); C(group_home_dir) absolute; C(user_home_dir) absolute, must contain C({username});
+        C(projects_dir), C(works_dir), C(volumes_dir) single directory names;
+        C(default_group) group for users unknown to the host; C(teacher_group) and C(teacher_gid) (1000-60000) the
+        teachers' group; C(base_id) >= 1000; C(act_limit) seconds, >= 0;
+        C(cpu_limit) CPUs, >= 0, 0 means no limit;
+        C(mem_limit) bytes, >= 0, 0 means no limit; also V(512M), V(1G), V(2,147,483,648);
+        C(default_url) must match C(^/[a-z/]*$); C(notice_poll) seconds, > 0;
+        C(environment) (optional) container environment, merged over
         C(GRANT_SUDO=no), C(PRJCT_DIR=<projects_dir>), C(WORK_DIR=<works_dir>), C(VOLUME_DIR=<volumes_dir>),
         C(NB_UMASK=0037), C(CONDA_DIR=/opt/conda), C(CHOWN_HOME=yes), C(CHOWN_HOME_OPTS=-R); values must be strings."
     type: dict
@@ -107,46 +96,77 @@ attributes:
     description: Reports whether the file would change; writes nothing.
   diff_mode:
     support: full
-    description: Returns the old and new file text (secrets masked).
+    description: Returns the old and new file text, the LTI secret and the API token masked in both.
   platform:
     platforms: posix
     support: full
     description: Runs on the JupyterHub host.
-'''
+"""
 
-EXAMPLES = r'''
+EXAMPLES = r"""
 - name: Render the spawner configuration
   lticontainer.hub.hub_config:
     path: /usr/local/etc/ltictr/lticontainerspawner_config.py
     kind: spawner
-    variable_prefix: jupyterhub_
+    variable_prefix: lticontainerspawner_
     settings:
-      proxy_token_file: /etc/jupyterhub/proxy_token
+      spawner_dir: /usr/local/etc/ltictr
+      image: ghcr.io/jupyter-fumihax/jupyterhub-ltictr.singleuser:latest
+      privileged: false
+      start_timeout: 120
+      http_timeout: 60
+      use_group: true
+      group_home_dir: /home/{groupname}
+      user_home_dir: /home/{groupname}/{username}
+      projects_dir: jupyter
+      works_dir: works
+      volumes_dir: .volumes
+      default_group: others
+      teacher_group: TEACHER
+      teacher_gid: 7000
+      base_id: 30000
+      act_limit: 6000
+      cpu_limit: 1.0
       mem_limit: 2G
+      default_url: /lab
+      notice_poll: 60
       environment:
         TZ: Asia/Tokyo
     mode: "0644"
+  register: spawner
 
-- name: Render the hub configuration
+- name: Render the hub configuration, which loads the spawner's
   lticontainer.hub.hub_config:
     path: /usr/local/etc/ltictr/jupyterhub_lticontainer_config.py
     kind: hub
     variable_prefix: jupyterhub_
     settings:
-      ip_addr: "{{ ansible_default_ipv4.address }}"
+      ip_addr: "{{ ansible_facts.default_ipv4.address }}"
+      port: 443
+      hub_api_port: 8081
+      proxy_api_port: 8001
+      proxy_env_file: /var/lib/jupyterhub/proxy.env
       lti_consumer_key: "{{ jupyterhub_lti_consumer_key }}"
       lti_consumer_secret: "{{ jupyterhub_lti_consumer_secret }}"
       api_token: "{{ jupyterhub_api_token }}"
-      ssl_cert: /etc/ssl/certs/jh.crt
-      ssl_key: /etc/ssl/private/jh.key
-      crypt_key_file: /etc/jupyterhub/crypt_key
-      image: ghcr.io/jupyter-fumihax/jupyterhub-ltictr.singleuser
+      time_zone: JST-9
+      username_key: ext_user_username
+      crypt_key_file: /var/lib/jupyterhub/jupyterhub_crypt_key
+      cookie_secret_file: /var/lib/jupyterhub/jupyterhub_cookie_secret
+      db_url: sqlite:////var/lib/jupyterhub/jupyterhub.sqlite
+      concurrent_spawn_limit: 200
+      admin_users: []
+      frame_ancestors: "'self' https://moodle.example.ac.jp"
+      spawner_config: /usr/local/etc/ltictr/lticontainerspawner_config.py
+      watch_files:
+        - /usr/local/etc/ltictr/lticontainerspawner_config.py
+        - /usr/local/etc/ltictr/lticontainerspawner.py
     owner: root
     group: root
     mode: "0600"
-'''
+"""
 
-RETURN = r'''
+RETURN = r"""
 path:
   description: The file written (or that would be written in check mode).
   returned: always
@@ -157,23 +177,72 @@ checksum:
   returned: always
   type: str
   sample: 2a8c6f0e4e6c8d4b1f1d7a3b0e3c0b5f0f9a1c2d
+watched:
+  description: sha256 of each of the settings' C(watch_files), null for a file that does not exist.
+  returned: with O(kind=hub)
+  type: dict
+  sample: {/usr/local/etc/ltictr/lticontainerspawner.py: b7b744d1281aae0f48a184b2ff78b0c90217a279cef1a4178f5801348856c11e}
+spawner_class:
+  description: The spawner class file in C(spawner_dir), when it exists; its version is upstream's header line.
+  returned: with O(kind=spawner)
+  type: dict
+  contains:
+    path:
+      description: Path of C(lticontainerspawner.py).
+      type: str
+    sha256:
+      description: Its sha256, null when the file does not exist (yet).
+      type: str
+    version:
+      description: The version its header names, null when none is found.
+      type: str
+  sample: {path: /usr/local/etc/ltictr/lticontainerspawner.py, version: v1.4.4,
+           sha256: b7b744d1281aae0f48a184b2ff78b0c90217a279cef1a4178f5801348856c11e}
 errors:
   description: Every validation error, each starting with O(variable_prefix) and the setting name.
   returned: when the settings are invalid
   type: list
   elements: str
   sample: ["jupyterhub_api_token: must be at least 8 characters"]
-'''
+"""
 
 import hashlib
 import os
+import re
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 from ansible_collections.lticontainer.hub.plugins.module_utils.hub_config import (
-    KINDS, render, secret_values, validate,
+    KINDS, mask_secret_lines, render, secret_values, validate,
 )
+
+CLASS_FILE = 'lticontainerspawner.py'
+# Upstream's header: "# LTIContainerSpawner v1.4.4 for LTI by Fumi.Iseki".
+VERSION_LINE = re.compile(r'LTIContainerSpawner\s+(v[0-9][0-9.]*)')
+
+
+def sha256(path):
+    """sha256 of a file, None when it does not exist."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, 'rb') as f:
+            for block in iter(lambda: f.read(65536), b''):
+                digest.update(block)
+    except (IOError, OSError):
+        return None
+    return digest.hexdigest()
+
+
+def spawner_class(spawner_dir):
+    """Which spawner class file the spawner configuration will import."""
+    path = os.path.join(spawner_dir, CLASS_FILE)
+    info = dict(path=path, sha256=sha256(path), version=None)
+    if info['sha256']:
+        with open(path, 'rb') as f:
+            match = VERSION_LINE.search(to_native(f.read(4096), errors='surrogate_or_strict'))
+        info['version'] = match.group(1) if match else None
+    return info
 
 
 def main():
@@ -197,7 +266,13 @@ def main():
     if errors:
         module.fail_json(msg='Invalid settings: ' + '; '.join(errors), errors=errors, path=path)
 
-    content = render(kind, values)
+    if kind == 'hub':
+        extra = dict(watched=dict((p, sha256(p)) for p in values['watch_files']))
+        depends = extra['watched']
+    else:
+        extra = dict(spawner_class=spawner_class(values['spawner_dir']))
+        depends = {extra['spawner_class']['path']: extra['spawner_class']['sha256']}
+    content = render(kind, values, depends)
     try:
         compile(content, path, 'exec')
     except SyntaxError as exc:  # a bug in render(), never the user's input
@@ -213,10 +288,10 @@ def main():
             before = f.read()
     changed = before != b_content
 
-    result = dict(changed=changed, path=path, checksum=hashlib.sha1(b_content).hexdigest())
+    result = dict(changed=changed, path=path, checksum=hashlib.sha1(b_content).hexdigest(), **extra)
     if module._diff:
-        result['diff'] = dict(before=to_native(before or b'', errors='surrogate_or_strict'),
-                              after=content, before_header=path, after_header=path)
+        result['diff'] = dict(before=mask_secret_lines(to_native(before or b'', errors='surrogate_or_strict')),
+                              after=mask_secret_lines(content), before_header=path, after_header=path)
 
     if changed and not module.check_mode:
         b_dir = os.path.dirname(b_path) or b'.'

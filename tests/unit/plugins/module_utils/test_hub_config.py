@@ -12,23 +12,22 @@ SECRET = 'Lti-Secret-9f8e7d6c5b4a'
 TOKEN = 'Api-Tok3n-a1b2c3'
 
 HUB = dict(
-    ip_addr='192.0.2.10',
-    lti_consumer_key='moodle-key',
-    lti_consumer_secret=SECRET,
-    api_token=TOKEN,
-    ssl_cert='/etc/ssl/certs/jh.crt',
-    ssl_key='/etc/ssl/private/jh.key',
-    crypt_key_file='/etc/jupyterhub/crypt_key',
-    image='ghcr.io/jupyter-fumihax/jupyterhub-ltictr.singleuser',
+    ip_addr='192.0.2.10', port=443, hub_api_port=8081, proxy_api_port=8001,
+    proxy_env_file='/var/lib/jupyterhub/proxy.env',
+    lti_consumer_key='moodle-key', lti_consumer_secret=SECRET, api_token=TOKEN,
+    time_zone='JST-9', username_key='ext_user_username',
+    crypt_key_file='/var/lib/jupyterhub/crypt_key', cookie_secret_file='/var/lib/jupyterhub/cookie_secret',
+    db_url='sqlite:////var/lib/jupyterhub/jupyterhub.sqlite', concurrent_spawn_limit=200,
+    admin_users=[], frame_ancestors="'self' https://moodle.example.ac.jp",
 )
-SPAWNER = dict(proxy_token_file='/etc/jupyterhub/proxy_token')
-
-UPSTREAM_SPAWNER_NAMES = [
-    'spawner_use_group', 'group_home_dir', 'user_home_dir', 'projects_dir', 'works_dir',
-    'volumes_dir', 'notebook_dir', 'default_group', 'teacher_gid', 'base_id', 'act_limit',
-    'cpu_limit', 'mem_limit', 'default_url', 'http_timeout', 'notice_poll', 'iframe_url',
-    'proxy_should_start', 'proxy_cleanup', 'proxy_api_url', 'proxy_api_token', 'spawner_environment',
-]
+SPAWNER = dict(
+    spawner_dir='/usr/local/etc/ltictr', image='ghcr.io/jupyter-fumihax/jupyterhub-ltictr.singleuser',
+    privileged=False, start_timeout=120, http_timeout=60, use_group=True,
+    group_home_dir='/home/{groupname}', user_home_dir='/home/{groupname}/{username}',
+    projects_dir='jupyter', works_dir='works', volumes_dir='.volumes', default_group='others',
+    teacher_group='TEACHER', teacher_gid=7000, base_id=30000, act_limit=6000, cpu_limit=1.0,
+    mem_limit='1G', default_url='/lab', notice_poll=60,
+)
 
 
 def check(kind, base, prefix='', **changes):
@@ -38,22 +37,22 @@ def check(kind, base, prefix='', **changes):
 
 # ------------------------------------------------------------------ validation
 
-def test_valid_hub_gets_defaults():
+def test_valid_settings_get_only_the_optional_defaults():
     values, errors = check('hub', HUB)
     assert errors == []
-    assert values['port'] == 443 and values['hub_api_port'] == 8081
-    assert values['username_key'] == 'ext_user_username'
-    assert values['privileged'] is False
-    assert values['admin_users'] == ['admin']
-    assert values['spawner_dir'] == '/usr/local/etc/ltictr'
-
-
-def test_valid_spawner_gets_defaults():
+    assert values['spawner_config'] is None and values['watch_files'] == []
     values, errors = check('spawner', SPAWNER)
     assert errors == []
-    assert values['notebook_dir'] == values['user_home_dir'] == '/home/{groupname}/{username}'
-    assert values['mem_limit'] == 1073741824 and values['cpu_limit'] == 1.0
-    assert values['teacher_gid'] == 7000 and values['default_group'] == 'others'
+    assert values['environment'] == {} and values['mem_limit'] == 1073741824
+
+
+def test_every_role_owned_setting_is_required():
+    # The roles own these values: the module has no second copy of their defaults.
+    assert set(hc.required_keys('hub')) == set(HUB)
+    assert set(hc.required_keys('spawner')) == set(SPAWNER)
+    for kind in hc.KINDS:
+        _values, errors = hc.validate(kind, {}, 'x_')
+        assert sorted(e.split(':')[0] for e in errors) == sorted('x_' + k for k in hc.required_keys(kind))
 
 
 @pytest.mark.parametrize('key,value', [
@@ -63,19 +62,21 @@ def test_valid_spawner_gets_defaults():
     ('port', 70000),
     ('port', 'https'),
     ('hub_api_port', True),
+    ('proxy_api_port', -1),
+    ('proxy_env_file', 'proxy.env'),
     ('lti_consumer_key', 'has space'),
     ('lti_consumer_key', ''),
     ('lti_consumer_secret', 'short-secret'),
     ('api_token', 'abc'),
-    ('ssl_cert', 'relative/cert.pem'),
     ('crypt_key_file', 'crypt_key'),
     ('username_key', 'email'),
-    ('image', 'two words'),
-    ('privileged', 'maybe'),
-    ('start_timeout', 0),
     ('concurrent_spawn_limit', -1),
     ('admin_users', 'admin'),
     ('admin_users', ['']),
+    ('frame_ancestors', "https://*; script-src *"),
+    ('spawner_config', 'relative.py'),
+    ('watch_files', ['/ok', 'relative']),
+    ('watch_files', '/not/a/list'),
 ])
 def test_bad_hub_value_is_refused_naming_the_variable(key, value):
     _values, errors = check('hub', HUB, 'jupyterhub_', **{key: value})
@@ -84,6 +85,10 @@ def test_bad_hub_value_is_refused_naming_the_variable(key, value):
 
 
 @pytest.mark.parametrize('key,value', [
+    ('spawner_dir', 'etc/ltictr'),
+    ('image', 'two words'),
+    ('privileged', 'maybe'),
+    ('start_timeout', 0),
     ('default_url', '/Lab'),
     ('default_url', 'lab'),
     ('default_url', '/lab?x=1'),
@@ -91,6 +96,7 @@ def test_bad_hub_value_is_refused_naming_the_variable(key, value):
     ('group_home_dir', 'home/{groupname}'),
     ('projects_dir', 'a/b'),
     ('default_group', 'Bad Group'),
+    ('teacher_group', 'two words'),
     ('teacher_gid', 999),
     ('teacher_gid', 60001),
     ('base_id', 10),
@@ -99,10 +105,6 @@ def test_bad_hub_value_is_refused_naming_the_variable(key, value):
     ('cpu_limit', 'lots'),
     ('mem_limit', '1 gigabyte'),
     ('mem_limit', -1),
-    ('proxy_api_url', 'ftp://localhost:8001'),
-    ('proxy_api_url', 'localhost:8001'),
-    ('proxy_token_file', 'token'),
-    ('iframe_url', "https://*; script-src *"),
     ('environment', {'BAD NAME': 'x'}),
     ('environment', {'NB_UMASK': 31}),
 ])
@@ -112,25 +114,19 @@ def test_bad_spawner_value_is_refused_naming_the_variable(key, value):
     assert errors[0].startswith('ltictr_%s: ' % key)
 
 
-def test_equal_ports_are_refused():
-    _values, errors = check('hub', HUB, 'jh_', port=8081)
-    assert len(errors) == 1 and errors[0].startswith('jh_hub_api_port: ')
+@pytest.mark.parametrize('changes,named', [
+    (dict(port=8081), 'jh_hub_api_port: '),
+    (dict(proxy_api_port=443), 'jh_proxy_api_port: '),
+    (dict(proxy_api_port=8081), 'jh_proxy_api_port: '),
+])
+def test_equal_ports_are_refused(changes, named):
+    _values, errors = check('hub', HUB, 'jh_', **changes)
+    assert len(errors) == 1 and errors[0].startswith(named)
 
 
 def test_unknown_key_is_refused():
     _values, errors = check('hub', HUB, 'jh_', proxy_api_url='http://x')
     assert errors and errors[0].startswith('jh_proxy_api_url: unknown setting')
-
-
-def test_missing_required_keys_are_all_reported():
-    _values, errors = hc.validate('hub', {}, 'jh_')
-    reported = sorted(e.split(':')[0] for e in errors)
-    assert reported == sorted('jh_' + k for k in hc.required_keys('hub'))
-    assert set(hc.required_keys('hub')) == {
-        'ip_addr', 'lti_consumer_key', 'lti_consumer_secret', 'api_token',
-        'ssl_cert', 'ssl_key', 'crypt_key_file', 'image'}
-    _values, errors = hc.validate('spawner', {}, 'jh_')
-    assert errors == ['jh_proxy_token_file: is required']
 
 
 @pytest.mark.parametrize('value,expected', [
@@ -187,27 +183,42 @@ class FakeConfig(dict):
         return self.setdefault(name, _Section())
 
 
-def load(tmp_path, hub=None, spawner=None):
-    """Render both files into tmp_path and run the hub file as JupyterHub would."""
-    hub_values, errors = hc.validate('hub', dict(HUB, spawner_dir=str(tmp_path),
-                                                 crypt_key_file=str(tmp_path / 'crypt_key'), **(hub or {})))
+def run_config(path, c, loaded):
+    """Run a config file as JupyterHub's traitlets loader does: get_config() and load_subconfig()
+    in its namespace; a loaded subconfig runs with the same c, as traitlets merges it."""
+    def load_subconfig(fname, path=None):
+        loaded.append(fname)
+        run_config(fname, c, loaded)
+
+    ns = {'__name__': '__config__', 'get_config': lambda: c, 'load_subconfig': load_subconfig}
+    with open(str(path)) as handle:
+        exec(compile(handle.read(), str(path), 'exec'), ns)
+    return ns
+
+
+def load(tmp_path, hub=None, spawner=None, write_spawner=True):
+    """Render both files into tmp_path (the spawner's with a stand-in class) and run the hub
+    file as JupyterHub would. Returns (c, the loaded files, the environment it set)."""
+    spawner_values, errors = hc.validate('spawner', dict(SPAWNER, spawner_dir=str(tmp_path), **(spawner or {})))
     assert errors == []
-    spawner_values, errors = hc.validate('spawner', dict(SPAWNER, proxy_token_file=str(tmp_path / 'proxy_token'),
-                                                         **(spawner or {})))
+    spawner_file = tmp_path / 'lticontainerspawner_config.py'
+    hub_values, errors = hc.validate('hub', dict(dict(HUB, crypt_key_file=str(tmp_path / 'crypt_key'),
+                                                      proxy_env_file=str(tmp_path / 'proxy.env'),
+                                                      spawner_config=str(spawner_file)), **(hub or {})))
     assert errors == []
     (tmp_path / 'lticontainerspawner.py').write_text(
         'class LTIContainerSpawner:\n    userdata_hook = staticmethod(lambda s, a: None)\n')
-    (tmp_path / 'lticontainerspawner_config.py').write_text(hc.render('spawner', spawner_values))
+    if write_spawner:
+        spawner_file.write_text(hc.render('spawner', spawner_values))
     (tmp_path / 'crypt_key').write_text('  crypt-key-from-file\n')
-    (tmp_path / 'proxy_token').write_text('proxy-token-from-file\n')
+    (tmp_path / 'proxy.env').write_text('# generated\nCONFIGPROXY_AUTH_TOKEN=proxy-token-from-file\n')
     hub_file = tmp_path / 'jupyterhub_lticontainer_config.py'
     hub_file.write_text(hc.render('hub', hub_values))
 
     saved_env, saved_path, saved_mods = dict(os.environ), list(sys.path), set(sys.modules)
-    c = FakeConfig()
-    ns = {'__name__': '__config__', 'get_config': lambda: c}
+    c, loaded = FakeConfig(), []
     try:
-        exec(compile(hub_file.read_text(), str(hub_file), 'exec'), ns)
+        run_config(hub_file, c, loaded)
         env = dict(os.environ)
     finally:
         os.environ.clear()
@@ -215,11 +226,11 @@ def load(tmp_path, hub=None, spawner=None):
         sys.path[:] = saved_path
         for name in set(sys.modules) - saved_mods:
             del sys.modules[name]
-    return c, ns, env
+    return c, loaded, env
 
 
 def test_rendered_hub_config_runs_and_sets_what_moodle_needs(tmp_path):
-    c, ns, env = load(tmp_path)
+    c, loaded, env = load(tmp_path)
     assert c.LTI11Authenticator.consumers == {'moodle-key': SECRET}
     assert c.LTI11Authenticator.username_key == 'ext_user_username'
     assert c.JupyterHub.authenticator_class == 'ltiauthenticator.LTIAuthenticator'
@@ -231,32 +242,65 @@ def test_rendered_hub_config_runs_and_sets_what_moodle_needs(tmp_path):
     assert c.JupyterHub.bind_url == 'https://192.0.2.10:443'
     assert c.JupyterHub.hub_bind_url == 'http://192.0.2.10:8081'
     assert c.JupyterHub.hub_connect_ip == '192.0.2.10'
-    assert c.JupyterHub.ssl_cert == '/etc/ssl/certs/jh.crt'
     assert c.JupyterHub.tornado_settings['cookie_options'] == {'SameSite': 'None', 'Secure': True}
-    assert c.JupyterHub.tornado_settings['headers']['Content-Security-Policy'] == "frame-ancestors 'self' https://*"
-    assert c.DockerSpawner.extra_host_config == {'privileged': False}
-    assert c.DockerSpawner.image == HUB['image']
-    assert c.DockerSpawner.volumes == {'/home/{groupname}/{username}': '/home/{groupname}/{username}'}
-    assert c.ConfigurableHTTPProxy.auth_token == 'proxy-token-from-file'
-    assert c.ConfigurableHTTPProxy.api_url == 'http://localhost:8001'
-    assert c.JupyterHub.spawner_class is ns['LTIContainerSpawner']
-    assert c.Spawner.auth_state_hook is ns['LTIContainerSpawner'].userdata_hook
-    assert c.Spawner.mem_limit == 1073741824 and c.Spawner.default_url == '/lab'
-    assert c.Spawner.environment['PRJCT_DIR'] == 'jupyter'
-    assert c.LTIContainerSpawner.default_group == 'others'
-    assert c.LTIContainerSpawner.use_group is True
-    assert c.LTIContainerSpawner.teacher_gid == 7000
-    assert c.Authenticator.admin_users == {'admin'}
+    assert c.JupyterHub.tornado_settings['headers']['Content-Security-Policy'] == \
+        "frame-ancestors 'self' https://moodle.example.ac.jp"
+    assert c.Authenticator.admin_users == set()
     assert c.Authenticator.enable_auth_state is True
     assert env['JUPYTERHUB_CRYPT_KEY'] == 'crypt-key-from-file'
     assert env['TZ'] == 'JST-9'
-    assert 'cleanup_servers' not in vars(c.JupyterHub)
+    assert loaded == [str(tmp_path / 'lticontainerspawner_config.py')]
+
+
+def test_students_servers_outlive_the_hub(tmp_path):
+    c, _loaded, _env = load(tmp_path)
+    # The proxy is its own service; a hub restart neither stops servers nor drops routes.
+    assert c.ConfigurableHTTPProxy.should_start is False
+    assert c.ConfigurableHTTPProxy.api_url == 'http://127.0.0.1:8001'
+    assert c.ConfigurableHTTPProxy.auth_token == 'proxy-token-from-file'
+    assert c.JupyterHub.cleanup_servers is False
+    assert c.JupyterHub.cleanup_proxy is False
+    # Stopping a server removes its container, but the engine never does it on its own.
+    assert c.DockerSpawner.remove is True
+    assert c.DockerSpawner.extra_host_config == {'privileged': False, 'auto_remove': False}
+
+
+def test_spawner_config_uses_the_class_from_spawner_dir(tmp_path):
+    c, _loaded, _env = load(tmp_path)
+    assert c.JupyterHub.spawner_class.__module__ == 'lticontainerspawner'
+    assert c.JupyterHub.spawner_class.__name__ == 'LTIContainerSpawner'
+    assert c.Spawner.auth_state_hook is c.JupyterHub.spawner_class.userdata_hook
+    assert c.DockerSpawner.image == SPAWNER['image']
+    assert c.DockerSpawner.extra_create_kwargs == {'user': 'root'}
+    assert c.Spawner.mem_limit == 1073741824 and c.Spawner.cpu_limit == 1.0 and c.Spawner.default_url == '/lab'
+    assert c.Spawner.start_timeout == 120 and c.Spawner.http_timeout == 60
+    assert c.Spawner.environment == {
+        'GRANT_SUDO': 'no', 'PRJCT_DIR': 'jupyter', 'WORK_DIR': 'works', 'VOLUME_DIR': '.volumes',
+        'NB_UMASK': '0037', 'CONDA_DIR': '/opt/conda', 'CHOWN_HOME': 'yes', 'CHOWN_HOME_OPTS': '-R'}
+    ltic = c.LTIContainerSpawner
+    assert (ltic.use_group, ltic.default_group, ltic.teacher_gname, ltic.teacher_gid, ltic.base_id) == \
+        (True, 'others', 'TEACHER', 7000, 30000)
+    assert (ltic.group_home_dir, ltic.user_home_dir) == ('/home/{groupname}', '/home/{groupname}/{username}')
+    assert (ltic.projects_dir, ltic.works_dir, ltic.volumes_dir) == ('jupyter', 'works', '.volumes')
+    assert (ltic.act_limit, ltic.notice_poll) == (6000, 60)
+
+
+def test_a_missing_spawner_config_stops_the_hub(tmp_path):
+    with pytest.raises(SystemExit) as stopped:
+        load(tmp_path, write_spawner=False)
+    assert 'lticontainerspawner_config.py is missing' in str(stopped.value)
+
+
+def test_hub_without_a_spawner_config_loads_nothing(tmp_path):
+    c, loaded, _env = load(tmp_path, hub=dict(spawner_config=None))
+    assert loaded == [] and 'spawner_class' not in vars(c.JupyterHub)
 
 
 def test_file_secrets_are_never_embedded(tmp_path):
     load(tmp_path)
-    assert 'crypt-key-from-file' not in (tmp_path / 'jupyterhub_lticontainer_config.py').read_text()
-    assert 'proxy-token-from-file' not in (tmp_path / 'lticontainerspawner_config.py').read_text()
+    for name in ('jupyterhub_lticontainer_config.py', 'lticontainerspawner_config.py'):
+        text = (tmp_path / name).read_text()
+        assert 'crypt-key-from-file' not in text and 'proxy-token-from-file' not in text
 
 
 def test_scopes_constant_is_exactly_what_moodle_calls():
@@ -264,43 +308,57 @@ def test_scopes_constant_is_exactly_what_moodle_calls():
 
 
 def test_settings_change_the_running_config(tmp_path):
-    c, _ns, _env = load(tmp_path, hub=dict(ip_addr='2001:db8::1', port='8443', privileged='yes'),
-                        spawner=dict(default_group='students', mem_limit='2,147,483,648',
-                                     environment={'GRANT_SUDO': 'yes', 'EXTRA': 'x'}, proxy_should_start=False))
+    c, _loaded, _env = load(tmp_path, hub=dict(ip_addr='2001:db8::1', port='8443', admin_users=['b', 'a']),
+                            spawner=dict(default_group='students', mem_limit='2,147,483,648', privileged='yes',
+                                         environment={'GRANT_SUDO': 'yes', 'EXTRA': 'x'}))
     assert c.JupyterHub.bind_url == 'https://[2001:db8::1]:8443'
     assert c.JupyterHub.hub_connect_ip == '2001:db8::1'
-    assert c.DockerSpawner.extra_host_config == {'privileged': True}
+    assert c.Authenticator.admin_users == {'a', 'b'}
+    assert c.DockerSpawner.extra_host_config == {'privileged': True, 'auto_remove': False}
     assert c.LTIContainerSpawner.default_group == 'students'
     assert c.Spawner.mem_limit == 2147483648
     assert c.Spawner.environment['GRANT_SUDO'] == 'yes' and c.Spawner.environment['EXTRA'] == 'x'
     assert c.Spawner.environment['NB_UMASK'] == '0037'
-    assert c.ConfigurableHTTPProxy.should_start is False
 
 
 def test_hostile_strings_stay_literal(tmp_path):
     evil = "x'\n\"\"\"\nraise SystemExit('escaped')\n#"
-    c, _ns, _env = load(tmp_path, hub=dict(admin_users=[evil]),
-                        spawner=dict(environment={'EVIL': evil}, iframe_url="https://a' \"b\\"))
+    c, _loaded, _env = load(tmp_path, hub=dict(admin_users=[evil], frame_ancestors="https://a' \"b\\"),
+                            spawner=dict(environment={'EVIL': evil}))
     assert c.Authenticator.admin_users == {evil}
     assert c.Spawner.environment['EVIL'] == evil
     assert c.JupyterHub.tornado_settings['headers']['Content-Security-Policy'] == \
-        "frame-ancestors 'self' https://a' \"b\\"
+        "frame-ancestors https://a' \"b\\"
 
 
-def test_spawner_file_defines_every_upstream_name(tmp_path):
-    values, _errors = check('spawner', SPAWNER, proxy_token_file=str(tmp_path / 'tok'))
-    (tmp_path / 'tok').write_text('t0k\n')
-    ns = {}
-    exec(compile(hc.render('spawner', values), 'spawner', 'exec'), ns)
-    missing = [n for n in UPSTREAM_SPAWNER_NAMES if n not in ns]
-    assert missing == []
-    assert ns['proxy_api_token'] == 't0k'
-    assert ns['spawner_environment'] == {
-        'GRANT_SUDO': 'no', 'PRJCT_DIR': 'jupyter', 'WORK_DIR': 'works', 'VOLUME_DIR': '.volumes',
-        'NB_UMASK': '0037', 'CONDA_DIR': '/opt/conda', 'CHOWN_HOME': 'yes', 'CHOWN_HOME_OPTS': '-R'}
+def test_the_hub_file_records_the_files_it_depends_on():
+    values, _errors = check('hub', HUB, watch_files=['/etc/spawner.py', '/etc/ssl/hub.crt'])
+    text = hc.render('hub', values, {'/etc/spawner.py': 'a' * 64, '/etc/ssl/hub.crt': None})
+    assert '#   /etc/spawner.py %s\n' % ('a' * 64) in text
+    assert '#   /etc/ssl/hub.crt absent\n' in text
+    # A changed file changes the rendered text, which is what restarts the hub.
+    assert text != hc.render('hub', values, {'/etc/spawner.py': 'b' * 64, '/etc/ssl/hub.crt': None})
+
+
+def test_the_spawner_file_records_its_class():
+    values, _errors = check('spawner', SPAWNER)
+    cls = '/usr/local/etc/ltictr/lticontainerspawner.py'
+    text = hc.render('spawner', values, {cls: 'c' * 64})
+    assert '#   %s %s\n' % (cls, 'c' * 64) in text
+    # A new class changes the spawner's file, which changes the hub's (it watches this file).
+    assert text != hc.render('spawner', values, {cls: 'd' * 64})
+
+
+def test_diffs_mask_old_and_new_secrets():
+    values, _errors = check('hub', HUB)
+    masked = hc.mask_secret_lines(hc.render('hub', values))
+    assert SECRET not in masked and TOKEN not in masked
+    assert "ltiauth_secret_key = '********'\n" in masked and "api_token = '********'\n" in masked
+    assert "ltiauth_consumer_key = 'moodle-key'\n" in masked
 
 
 def test_rendering_is_deterministic():
-    values, _errors = check('hub', HUB)
-    assert hc.render('hub', values) == hc.render('hub', dict(values))
-    assert hc.render('hub', values).startswith('# Generated by the Ansible module lticontainer.hub.hub_config')
+    for kind, base in (('hub', HUB), ('spawner', SPAWNER)):
+        values, _errors = check(kind, base)
+        assert hc.render(kind, values) == hc.render(kind, dict(values))
+        assert hc.render(kind, values).startswith('# Generated by the Ansible module lticontainer.hub.hub_config')

@@ -1,5 +1,6 @@
 """Tests for the lticontainer.hub.hub_config module, run in-process through main()."""
 
+import hashlib
 import json
 import os
 import stat
@@ -25,13 +26,7 @@ except ImportError:  # ansible-core < 2.19
         finally:
             basic._ANSIBLE_ARGS = saved
 
-SECRET = 'Lti-Secret-9f8e7d6c5b4a'
-TOKEN = 'Api-Tok3n-a1b2c3'
-HUB = dict(
-    ip_addr='192.0.2.10', lti_consumer_key='moodle-key', lti_consumer_secret=SECRET, api_token=TOKEN,
-    ssl_cert='/etc/ssl/certs/jh.crt', ssl_key='/etc/ssl/private/jh.key',
-    crypt_key_file='/etc/jupyterhub/crypt_key', image='ghcr.io/jupyter-fumihax/jupyterhub-ltictr.singleuser',
-)
+from ..module_utils.test_hub_config import HUB, SECRET, SPAWNER, TOKEN
 
 
 def run(capsys, **args):
@@ -100,7 +95,7 @@ def test_secrets_are_masked_but_ordinary_output_is_not(capsys, target):
     assert SECRET not in out and TOKEN not in out
     # Only the secrets are masked: the path, checksum and other values stay readable.
     assert result['path'] == target
-    assert 'my_port_num = 443' in result['diff']['after']
+    assert "c.JupyterHub.bind_url = 'https://' + url_host + ':443'" in result['diff']['after']
 
 
 def test_bad_input_fails_listing_all_errors_and_leaves_file_untouched(capsys, target):
@@ -119,15 +114,46 @@ def test_bad_input_fails_listing_all_errors_and_leaves_file_untouched(capsys, ta
         assert f.read() == before
 
 
-def test_spawner_kind(capsys, tmp_path):
+def test_spawner_kind_reports_the_class_it_will_import(capsys, tmp_path):
     path = str(tmp_path / 'lticontainerspawner_config.py')
-    result, _out = run(capsys, path=path, kind='spawner',
-                       settings=dict(proxy_token_file='/etc/jupyterhub/proxy_token', mem_limit='512M'))
+    settings = dict(SPAWNER, spawner_dir=str(tmp_path), mem_limit='512M')
+    result, _out = run(capsys, path=path, kind='spawner', settings=settings)
     assert result['changed'] is True
     with open(path) as f:
-        text = f.read()
-    assert 'mem_limit = 536870912' in text
-    assert "proxy_api_token = _read_secret('/etc/jupyterhub/proxy_token')" in text
+        assert 'c.Spawner.mem_limit = 536870912' in f.read()
+    assert result['spawner_class'] == dict(path=str(tmp_path / 'lticontainerspawner.py'), sha256=None, version=None)
+    (tmp_path / 'lticontainerspawner.py').write_text('#\n# LTIContainerSpawner v1.4.4 for LTI by Fumi.Iseki\n')
+    result, _out = run(capsys, path=path, kind='spawner', settings=settings)
+    assert result['changed'] is True  # the file records the class, which changed
+    assert result['spawner_class']['version'] == 'v1.4.4'
+    assert result['spawner_class']['sha256'] == hashlib.sha256(
+        (tmp_path / 'lticontainerspawner.py').read_bytes()).hexdigest()
+
+
+def test_hub_kind_records_and_returns_the_watched_files(capsys, target, tmp_path):
+    watched = tmp_path / 'spawner_config.py'
+    settings = dict(HUB, watch_files=[str(watched)])
+    result, _out = run(capsys, path=target, settings=settings)
+    assert result['watched'] == {str(watched): None}
+    watched.write_text('one\n')
+    result, _out = run(capsys, path=target, settings=settings)
+    assert result['changed'] is True
+    assert result['watched'] == {str(watched): hashlib.sha256(b'one\n').hexdigest()}
+    result, _out = run(capsys, path=target, settings=settings)
+    assert result['changed'] is False
+    # A changed dependency changes the hub file: that is what restarts the hub.
+    watched.write_text('two\n')
+    result, _out = run(capsys, path=target, settings=settings)
+    assert result['changed'] is True
+
+
+def test_diff_masks_the_old_secrets_as_well(capsys, target):
+    run(capsys, path=target)
+    rotated = dict(HUB, lti_consumer_secret='New-Lti-Secret-0a1b2c3d', api_token='New-Api-Tok3n-4e5f')
+    result, out = run(capsys, path=target, settings=rotated, _ansible_diff=True)
+    assert result['changed'] is True
+    for secret in (SECRET, TOKEN, 'New-Lti-Secret-0a1b2c3d', 'New-Api-Tok3n-4e5f'):
+        assert secret not in out
 
 
 def test_missing_directory_fails(capsys, tmp_path):
