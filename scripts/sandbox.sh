@@ -73,30 +73,10 @@ t2=$(date +%s)
 run playbooks/verify.yml -e "verify_report_dir=$report" | tee "$report/verify.log"
 t3=$(date +%s)
 
-python3 - "$report" "$inventory" $((t1 - t0)) $((t2 - t1)) $((t3 - t2)) "$distro, $engine, firewall $firewall, $count hub(s)" <<'PY'
-import json, pathlib, re, sys
-report, inventory, prep, converge, verify = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:6])
-recap = re.findall(r'^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)',
-                   pathlib.Path(report, 'converge.log').read_text(), re.M)
-print('\n=== lticontainer.hub sandbox (%s) ===' % sys.argv[6])
-print(f'images and hub containers: {prep} s, converge (site.yml): {converge} s, verify.yml: {verify} s')
-for host, ok, changed, unreachable, failed in recap:
-    print(f'converge {host}: ok={ok} changed={changed} failed={failed}')
-for path in sorted(pathlib.Path(report).glob('*.json')):
-    r = json.loads(path.read_text())
-    print(f"hub {path.stem}: {r['url']} (a launch with a wrong secret got HTTP {r['wrong_secret_status']})")
-    for launch in r['launches']:
-        c, t = launch.get('container') or {}, launch.get('tunnel') or {}
-        mem = c.get('mem_limit') or 0
-        print(f"  {launch['user']}: ready in {launch['launch_to_ready_seconds']} s; container {c.get('name')}: "
-              f"image {c.get('image')}, cpus {c.get('cpu_limit')}, memory {mem} bytes ({mem / 2**20:.0f} MiB); "
-              f"stopped after: {launch.get('stopped')}")
-        for v in c.get('volumes', []):
-            print(f"    volume {v['name']} -> {v['destination']}")
-        if t:
-            print(f"    SSH socket tunnel as {t.get('user')}: {'OK' if t.get('ok') else 'FAILED'}, "
-                  f"{len(t.get('images', []))} images, {len(t.get('containers', []))} containers, "
-                  f"lms volumes: {', '.join(v for v in t.get('volumes', []) if v.startswith('lms_'))}")
-print(f'secrets: {inventory}/group_vars/hubs/vault.yml (ansible-vault, password file {inventory}/.vault-pass);')
-print('          per-hub generated secrets in /var/lib/jupyterhub on each hub (0600)')
-PY
+echo
+echo "=== lticontainer.hub sandbox ($distro, $engine, firewall $firewall, $count hub(s)) ==="
+echo "images and hub containers: $((t1 - t0)) s, converge (site.yml): $((t2 - t1)) s, verify.yml: $((t3 - t2)) s"
+grep -E '^[^ ]+ +: ok=' "$report/converge.log" | awk '{print "converge " $1 ": " $3 " " $4 " " $6}'
+cat "$report/summary.txt"
+echo "secrets: $inventory/group_vars/hubs/vault.yml (ansible-vault, password file $inventory/.vault-pass);"
+echo "         per-hub generated secrets in /var/lib/jupyterhub on each hub (0600)"
