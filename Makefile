@@ -3,9 +3,15 @@ SHELL := /bin/bash
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
-SCENARIOS ?= debian12 debian13 multihub
+# multihub covers both platforms that run here (Debian 12 + Docker, Debian 13 + Podman + firewalld)
+# in one classroom; debian12 and debian13 are the same hubs alone (SCENARIOS="debian12 debian13").
+SCENARIOS ?= multihub
 # make sandbox DISTRO=debian12|debian13 ENGINE=docker|podman FIREWALL=none|firewalld|ufw HUBS=1|2
 export DISTRO ENGINE FIREWALL HUBS
+# A directory of upstream's archives (lticontainerspawner, JunkBox_Lib) at the pinned commits, for
+# machines that cannot reach GitHub; by default ../shared/upstream when there is one. Empty: GitHub.
+LTICONTAINER_UPSTREAM_DIR ?= $(wildcard $(abspath ../shared/upstream))
+export LTICONTAINER_UPSTREAM_DIR
 
 .PHONY: sandbox sandbox-down test lint unit molecule docs changelog venv clean
 

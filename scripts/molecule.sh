@@ -20,7 +20,8 @@ MOLECULE_LTI_CONSUMER_KEY=molecule-$(openssl rand -hex 4)
 MOLECULE_LTI_CONSUMER_SECRET=$(openssl rand -hex 32)
 MOLECULE_API_TOKEN=$(openssl rand -hex 32)
 MOLECULE_TUNNEL_PASSWORD=$(openssl rand -hex 16)
-MOLECULE_TUNNEL_PASSWORD_HASH=$(openssl passwd -6 "$MOLECULE_TUNNEL_PASSWORD")
+# Through stdin: a password on a command line shows in ps.
+MOLECULE_TUNNEL_PASSWORD_HASH=$(printf "%s\n" "$MOLECULE_TUNNEL_PASSWORD" | openssl passwd -6 -stdin)
 
 status=0
 for scenario in "$@"; do

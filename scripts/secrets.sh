@@ -15,7 +15,7 @@ vault_lti_consumer_key: sandbox-$(openssl rand -hex 4)
 vault_lti_consumer_secret: $(openssl rand -hex 32)
 vault_api_token: $(openssl rand -hex 32)
 vault_tunnel_user_password: $tunnel_password
-vault_tunnel_user_password_hash: '$(openssl passwd -6 "$tunnel_password")'
+vault_tunnel_user_password_hash: '$(printf '%s\n' "$tunnel_password" | openssl passwd -6 -stdin)'
 VARS
   ansible-vault encrypt --vault-password-file "$vault_pass" "$dir/vault.yml" >/dev/null
 fi

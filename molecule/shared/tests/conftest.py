@@ -34,3 +34,9 @@ def launch_report(tmp_path_factory):
     run = playbook('playbooks/verify.yml', '-e', 'verify_report_dir=%s' % report_dir)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     return {path.stem: json.loads(path.read_text()) for path in report_dir.glob('*.json')}
+
+
+@pytest.fixture(scope='session')
+def roles_alone():
+    """One run of every role alone, on every converged hub at once."""
+    return playbook(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'roles-alone.yml'))

@@ -1,8 +1,10 @@
 """What a hub host must be after site.yml, and what Moodle must be able to do with it."""
+import hashlib
 import json
 import os
 import re
-import shutil
+import shlex
+import tarfile
 
 import pytest
 
@@ -24,14 +26,19 @@ def engine(host):
 
 
 def test_services_run_and_start_at_boot(host):
-    for name in ({'docker': 'docker', 'podman': 'podman.socket'}[engine(host)], 'jupyterhub', 'ssh',
-                 'lticontainer-tunnel-guard'):
+    for name in ({'docker': 'docker', 'podman': 'podman.socket'}[engine(host)], 'jupyterhub', 'jupyterhub-proxy',
+                 'ssh', 'lticontainer-tunnel-guard'):
         service = host.service(name)
         assert service.is_running, name
         assert service.is_enabled, name
-    # The hub starts after the engine, so a cold boot works.
-    after = host.check_output('systemctl show -p After --value jupyterhub')
-    assert {'docker': 'docker.service', 'podman': 'podman.socket'}[engine(host)] in after.split()
+    # The hub starts after the engine and its proxy, so a cold boot works; the proxy is its own
+    # unit, not a child of the hub, so it and the students' routes outlive a hub restart.
+    after = host.check_output('systemctl show -p After --value jupyterhub').split()
+    assert {'docker': 'docker.service', 'podman': 'podman.socket'}[engine(host)] in after
+    assert 'jupyterhub-proxy.service' in after
+    proxy = host.check_output('systemctl show -p MainPID --value jupyterhub-proxy')
+    assert 'configurable-http-proxy' in host.file('/proc/%s/cmdline' % proxy).content_string
+    assert 'jupyterhub-proxy.service' in host.file('/proc/%s/cgroup' % proxy).content_string
 
 
 def test_pinned_stack_in_the_hubs_virtualenv(host):
@@ -42,15 +49,19 @@ def test_pinned_stack_in_the_hubs_virtualenv(host):
     assert versions['dockerspawner'] == '14.0.0'
     # Not the system Python's site-packages.
     assert host.run('/usr/bin/python3 -c "import jupyterhub"').rc != 0
+    # The distribution's configurable-http-proxy (Debian's node-configurable-http-proxy), 4.x.
     assert host.check_output('configurable-http-proxy --version').startswith('4.')
+    assert host.package('node-configurable-http-proxy').is_installed
+    assert not host.package('npm').is_installed
 
 
 def test_secrets_are_generated_and_private(host):
-    for name in ('jupyterhub_crypt_key', 'proxy_auth_token', 'jupyterhub_cookie_secret'):
+    for name in ('jupyterhub_crypt_key', 'proxy.env', 'jupyterhub_cookie_secret'):
         secret = host.file('/var/lib/jupyterhub/' + name)
         assert secret.exists, name
         assert secret.user == 'root' and secret.mode == 0o600, name
     assert re.fullmatch(r'[0-9A-Fa-f]{64}\n', host.file('/var/lib/jupyterhub/jupyterhub_crypt_key').content_string)
+    assert re.fullmatch(r'CONFIGPROXY_AUTH_TOKEN=[0-9A-Fa-f]{64}\n', host.file('/var/lib/jupyterhub/proxy.env').content_string)
     assert host.file('/var/lib/jupyterhub').mode == 0o700
     assert host.file('/etc/ssl/private/jupyterhub.key').mode == 0o600
 
@@ -64,16 +75,32 @@ def test_configuration_files_hold_no_fixed_secrets(host):
             assert repr(example) not in config.content_string
     # The hub's own secrets stay in their files: the configs read them at start.
     crypt_key = host.file('/var/lib/jupyterhub/jupyterhub_crypt_key').content_string.strip()
-    proxy_token = host.file('/var/lib/jupyterhub/proxy_auth_token').content_string.strip()
-    assert crypt_key not in hub.content_string
-    assert proxy_token not in spawner.content_string
+    proxy_token = host.file('/var/lib/jupyterhub/proxy.env').content_string.split('=', 1)[1].strip()
+    for config in (hub, spawner):
+        assert crypt_key not in config.content_string and proxy_token not in config.content_string
 
 
-def test_spawner_installed_in_upstreams_layout(host):
-    for name in ('lticontainerspawner.py', 'notice_memory.txt', 'notice_active.txt', 'notice_sticky.txt'):
+def upstream_class_sha256():
+    """The sha256 of upstream's class at the pinned commit, as the README of the archives says."""
+    readme = os.path.join(os.environ.get('LTICONTAINER_UPSTREAM_DIR', ''), 'README.md')
+    if not os.path.isfile(readme):
+        pytest.skip('no directory of upstream archives (LTICONTAINER_UPSTREAM_DIR): the spawner came from GitHub')
+    with open(readme, encoding='utf-8') as handle:
+        return re.search(r'etc/lticontainerspawner\.py` in the first archive has sha256\s+`([0-9a-f]{64})`',
+                         handle.read()).group(1)
+
+
+def test_upstreams_spawner_installed_in_its_layout(host):
+    installed = host.file('/usr/local/etc/ltictr/lticontainerspawner.py')
+    assert installed.sha256sum == upstream_class_sha256()
+    assert '# LTIContainerSpawner v1.4.4 for LTI' in installed.content_string
+    for name in ('notice_memory.txt', 'notice_active.txt', 'notice_sticky.txt'):
         assert host.file('/usr/local/etc/ltictr/' + name).is_file, name
     for name in ('dockerpull.sh', 'dockerpush.sh', 'dockerrmi.sh'):
         assert host.file('/usr/local/bin/' + name).mode == 0o755, name
+    # What verify.yml and the summary report: the version line and the sha256.
+    spawner = json.loads(host.file('/etc/ansible/facts.d/lticontainer_spawner.fact').content_string)
+    assert spawner['version'] == 'v1.4.4' and spawner['sha256'] == installed.sha256sum
 
 
 def test_tunnel_user_is_loginless_and_may_use_the_engine(host):
@@ -107,6 +134,9 @@ def test_hub_listens_where_moodle_and_the_containers_reach_it(host):
     address = host.ansible('setup', 'gather_subset=network')['ansible_facts']['ansible_default_ipv4']['address']
     assert host.socket('tcp://%s:443' % address).is_listening
     assert host.socket('tcp://%s:8081' % address).is_listening
+    # The proxy's API only on loopback.
+    assert host.socket('tcp://127.0.0.1:8001').is_listening
+    assert not host.socket('tcp://0.0.0.0:8001').is_listening
 
 
 def test_firewall_opens_only_ssh_the_hub_and_the_api_for_containers(host):
@@ -119,28 +149,35 @@ def test_firewall_opens_only_ssh_the_hub_and_the_api_for_containers(host):
         assert 'source address="%s" port port="8081" protocol="tcp" accept' % network in rules
 
 
-def test_teacher_gets_the_teachers_limits(host, launch_report):
-    teacher = launch_report[host.backend.get_hostname()]['launches'][1]
-    assert teacher['user'] == 'teacher01'
-    assert teacher['container']['cpu_limit'] == 1.0
-    assert teacher['container']['mem_limit'] == 536870912
-    assert teacher['stopped'] is True
-
-
-def test_signed_launch_spawns_a_limited_container(host, launch_report):
+def test_signed_launches_spawn_what_the_course_asked_for(host, launch_report):
+    """verify.yml asserted each persona's container against the course and its expectations
+    (image, limits, NB_* uid/gid/teacher, volumes); these are the figures it saw."""
     report = launch_report[host.backend.get_hostname()]
-    student = report['launches'][0]
-    container = student['container']
-    assert student['status'] in (302, 303)
-    assert 0 < student['launch_to_ready_seconds'] < 120
-    # Moodle sends 'repo : tag'; the spawner strips the spaces.
-    assert local_name(container['image']) == IMAGE
-    assert container['cpu_limit'] == 0.5
-    assert container['mem_limit'] == 268435456
-    assert sorted(v['name'] for v in container['volumes']) == [
-        'lms_sub_submit_1_moodle.example.org', 'lms_vol_task_1_moodle.example.org']
-    assert student['stopped'] is True
     assert report['wrong_secret_status'] == 401
+    assert report['spawner']['version'] == 'v1.4.4'
+    launches = {launch['user']: launch for launch in report['launches']}
+    assert sorted(launches) == ['student01', 'student02', 'teacher01']
+    for user, launch in launches.items():
+        container = launch['container']
+        assert launch['status'] in (302, 303) and launch['stopped'] is True, user
+        assert 0 < launch['launch_to_ready_seconds'] < 120
+        # Moodle sends 'repo : tag'; the spawner strips the spaces.
+        assert local_name(container['image']) == IMAGE
+        assert {'source': '/home/others/' + user, 'destination': '/home/others/' + user} in container['binds']
+    student, teacher, outsider = launches['student01']['container'], launches['teacher01']['container'], \
+        launches['student02']['container']
+    assert (student['cpu_limit'], student['mem_limit']) == (0.5, 268435456)
+    assert (teacher['cpu_limit'], teacher['mem_limit']) == (1.0, 536870912)
+    assert (student['env']['NB_UID'], student['env']['NB_GROUP'], student['env']['NB_TEACHER']) == ('30007', 'others', '')
+    assert (teacher['env']['NB_UID'], teacher['env']['NB_TEACHER'], teacher['env']['NB_UMASK']) == ('30003', 'teacher01', '0033')
+    # The submit volume closed in 2023: the student lost it, the teacher kept it; only the
+    # teacher gets the answers; the student missing from lms_users gets no course volume.
+    assert [v['name'] for v in student['volumes']] == ['lms_vol_task_1_moodle.example.org']
+    assert sorted(v['name'] for v in teacher['volumes']) == [
+        'lms_sub_submit_1_moodle.example.org', 'lms_vol_answers_1_moodle.example.org',
+        'lms_vol_task_1_moodle.example.org']
+    assert outsider['volumes'] == [] and outsider['env']['NB_PRSNALS'] == ''
+    assert student['env']['NB_PRSNALS'] == '.volumes/lms_prs_notes_1_moodle.example.org:notes'
 
 
 def test_moodle_reaches_the_engine_through_the_tunnel(host, launch_report):
@@ -150,6 +187,7 @@ def test_moodle_reaches_the_engine_through_the_tunnel(host, launch_report):
     assert IMAGE in [local_name(image) for image in tunnel['images']]
     assert any('student01' in name for name in tunnel['containers'])
     assert 'lms_vol_task_1_moodle.example.org' in tunnel['volumes']
+    assert tunnel['remote_socket'] == {'docker': '/run/docker.sock', 'podman': '/run/podman/podman.sock'}[engine(host)]
 
 
 def test_tunnel_user_sshd_settings(host):
@@ -183,6 +221,8 @@ def test_students_work_stays_on_the_hub_host(host, launch_report):
 
 
 HELPER = '/usr/local/bin/unlock_podman_containers'
+# Podman's record of containers, as the helper edits it: it drops the entry of a student's container.
+CONTAINERS_JSON = '[{"id": "0123", "names": ["jupyterhub-1-1-moodle-x-helpercheck"], "image": "i"}]'
 
 
 def podman_only(host):
@@ -190,27 +230,41 @@ def podman_only(host):
         pytest.skip('Docker hub: upstream installs unlock_podman_containers on Podman hubs only')
 
 
-def test_podman_helper_runs_as_root_for_the_podman_group_only(host):
+def test_podman_helper_built_from_upstream_runs_as_root_for_the_podman_group_only(host):
     podman_only(host)
     helper = host.file(HELPER)
     assert (helper.user, helper.group, helper.mode) == ('root', 'podman', 0o4750)
-    # The tunnel user is in the podman group: the helper runs for it with root's rights.
-    # (runuser drops every capability; setpriv would keep DAC_OVERRIDE up to the exec.)
-    tunnel = host.run('runuser -u podman -- %s', HELPER)
-    assert tunnel.rc == 0 and 'euid=0' in tunnel.stdout and 'uid=0 ' not in tunnel.stdout, tunnel
-    other = host.run('runuser -u nobody -- %s', HELPER)
+    # Built from upstream's src/ at the pinned commit, against JunkBox_Lib's library built beside it.
+    tree = '/usr/local/src/lticontainerspawner/0b42efd14b02619b0d34dc8326f18f50cce3686d'
+    with tarfile.open(upstream_archive()) as archive:
+        source = archive.extractfile('lticontainerspawner/src/unlock_podman_containers.c').read()
+    assert host.file(tree + '/src/unlock_podman_containers.c').sha256sum == hashlib.sha256(source).hexdigest()
+    assert host.file(tree + '/src/unlock_podman_containers').exists
+    assert host.file(tree + '/JunkBox_Lib/Lib/libbasic.a').exists
+    # A root-only file the podman group cannot read: the helper edits it for the tunnel user
+    # (a member of that group), so it runs with root's rights; others may not run it at all.
+    host.check_output("umask 077 && printf '%%s' %s > /root/containers.json", shlex.quote(CONTAINERS_JSON))
+    tunnel = host.run('runuser -u podman -- %s /root/containers.json 1-1-moodle-x', HELPER)
+    assert tunnel.rc == 0, tunnel
+    assert json.loads(host.file('/root/containers.json').content_string) == []
+    other = host.run('runuser -u nobody -- %s /root/containers.json 1-1-moodle-x', HELPER)
     assert other.rc != 0 and 'Permission denied' in other.stderr, other
+    host.check_output('rm -f /root/containers.json')
 
 
 def test_failed_helper_build_keeps_the_installed_helper(host, tmp_path):
     podman_only(host)
     before = host.file(HELPER).sha256sum
-    broken = tmp_path / 'podman-helper'
-    shutil.copytree(os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'tests/fixtures/podman-helper'), broken)
-    with open(broken / 'unlock_podman_containers.c', 'a', encoding='utf-8') as source:
+    # Upstream's tree with a helper source that does not compile, as a local source.
+    broken = tmp_path / 'lticontainerspawner-broken'
+    broken.mkdir()
+    with tarfile.open(upstream_archive()) as archive:
+        archive.extractall(broken, filter='data')
+    with open(broken / 'lticontainerspawner' / 'src' / 'unlock_podman_containers.c', 'a', encoding='utf-8') as source:
         source.write('this does not compile\n')
     run = playbook('playbooks/site.yml', '--limit', host.backend.get_hostname(),
-                   '-e', 'lticontainerspawner_podman_helper_src=%s' % broken)
+                   '-e', 'lticontainerspawner_source=local',
+                   '-e', 'lticontainerspawner_local_src=%s' % (broken / 'lticontainerspawner'))
     assert run.returncode != 0
     # The build is the last task that ran, and it failed (the callback writes failures to stderr).
     last_task = run.stdout.rpartition('TASK [')[2]
@@ -219,6 +273,14 @@ def test_failed_helper_build_keeps_the_installed_helper(host, tmp_path):
     helper = host.file(HELPER)
     assert helper.sha256sum == before and helper.mode == 0o4750
     assert host.service('jupyterhub').is_running
+    host.check_output('rm -rf /usr/local/src/lticontainerspawner/lticontainerspawner')
+
+
+def upstream_archive():
+    path = os.path.join(os.environ.get('LTICONTAINER_UPSTREAM_DIR', ''), 'lticontainerspawner-0b42efd.tar.gz')
+    if not os.path.isfile(path):
+        pytest.skip('no directory of upstream archives (LTICONTAINER_UPSTREAM_DIR)')
+    return path
 
 
 def test_bad_input_fails_before_anything_changes(host):
@@ -230,8 +292,8 @@ def test_bad_input_fails_before_anything_changes(host):
     assert run.returncode != 0
     assert 'jupyterhub_api_token' in output and 'jupyterhub_lti_consumer_secret' in output
     assert re.search(r'changed=0\s', run.stdout), run.stdout[-2000:]
-    # Stopped by the first play's checks: not even os_base, the first role, started.
-    assert 'os_base : Install base packages' not in run.stdout and "Build the classroom's hubs" not in run.stdout
+    # Stopped by the play's checks: not even os_base, the first role, started.
+    assert 'Check each role' in run.stdout and 'lticontainer.hub.os_base : Install base packages' not in run.stdout
     assert host.file(config).sha256sum == before
     assert host.service('jupyterhub').is_running
 
@@ -243,3 +305,14 @@ def test_missing_secret_says_how_to_provide_it(host, missing):
     output = run.stdout + run.stderr
     assert run.returncode != 0
     assert missing in output and 'ansible-vault' in output
+
+
+def test_each_role_runs_alone(host, roles_alone):
+    """molecule/shared/roles-alone.yml applies each role in a play of its own to the converged
+    hub: each resolves its inputs without the others' defaults, and finds nothing to change."""
+    assert roles_alone.returncode == 0, roles_alone.stdout[-4000:] + roles_alone.stderr[-2000:]
+    recap = re.search(r'^%s\s+: ok=\d+\s+changed=(\d+)\s+unreachable=0\s+failed=0' % re.escape(host.backend.get_hostname()),
+                      roles_alone.stdout, re.M)
+    assert recap and recap.group(1) == '0', roles_alone.stdout[-4000:]
+    for role in ('os_base', 'container_runtime', 'tls', 'tunnel_user', 'lticontainerspawner', 'jupyterhub'):
+        assert 'PLAY [The %s role alone]' % role in roles_alone.stdout

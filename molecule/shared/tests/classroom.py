@@ -1,0 +1,78 @@
+"""A student's browser and Moodle's API calls against a hub, from the controller, with the
+collection's own LTI code (stdlib only): a signed launch, the spawn, the OAuth handshake
+with the student's server, and later requests in the same cookie session."""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], '.collections'))
+
+# pylint: disable=wrong-import-position
+from ansible_collections.lticontainer.hub.plugins.module_utils.hub_client import HubClient, server_state  # noqa: E402
+from ansible_collections.lticontainer.hub.plugins.module_utils.lti_oauth import launch_fields, sign_launch  # noqa: E402
+
+KEY = os.environ['MOLECULE_LTI_CONSUMER_KEY']
+SECRET = os.environ['MOLECULE_LTI_CONSUMER_SECRET']
+TOKEN = os.environ['MOLECULE_API_TOKEN']
+USER_AREAS = ('/hub/', '/user/')
+
+
+class Student:
+    """One student's cookie session on one hub (the hub's self-signed certificate is not checked)."""
+
+    def __init__(self, url, name, user_id, custom=None, roles='Learner'):
+        self.name, self.user_id, self.roles = name, str(user_id), roles
+        self.custom = dict({'lms_sessioninfo': '1,1', 'lms_users': name}, **(custom or {}))
+        self.hub = HubClient(url, validate_certs=False, timeout=30)
+
+    def launch(self, timeout=120):
+        """What Moodle's launch and the Start button do; returns the hub's model of the server."""
+        fields = launch_fields(self.user_id, self.name, self.roles, custom=self.custom)
+        signed = sign_launch(self.hub.url('/hub/lti/launch'), fields, KEY, SECRET)
+        status, _headers, _body = self.hub.request('POST', '/hub/lti/launch', data=signed)
+        assert status == 302, 'launch refused: HTTP %d' % status
+        self.hub.follow('GET', '/hub/spawn')
+        return self.wait_ready(timeout)
+
+    def wait_ready(self, timeout=120):
+        deadline = time.monotonic() + timeout
+        while True:
+            model = self.model()
+            if server_state(model)[0]:
+                return model['servers']['']
+            assert time.monotonic() < deadline, 'server of %s not ready: %s' % (self.name, server_state(model)[2])
+            time.sleep(1)
+
+    def model(self):
+        """GET /hub/api/users/NAME with Moodle's token: what the hub believes."""
+        status, model = self.hub.api('GET', '/hub/api/users/%s' % self.name, TOKEN)
+        assert status == 200, status
+        return model
+
+    def open_server(self):
+        """The OAuth handshake a browser does on its first page of the server (its cookie then
+        authenticates API calls). A page that needs a login starts it; a missing file is fine."""
+        self.hub.follow('GET', '/user/%s/files/handshake' % self.name, areas=USER_AREAS)
+
+    def status(self):
+        """GET /user/NAME/api/status through the proxy with the session: (HTTP status, JSON)."""
+        status, _headers, body = self.hub.request('GET', '/user/%s/api/status' % self.name)
+        return status, body
+
+    def stop(self):
+        """Moodle's stop: DELETE /hub/api/users/NAME/server with its token."""
+        return self.hub.api('DELETE', '/hub/api/users/%s/server' % self.name, TOKEN)[0]
+
+
+def wait_for_hub(url, timeout=90):
+    """Until the hub answers /hub/health through the proxy."""
+    hub = HubClient(url, validate_certs=False, timeout=5)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if hub.request('GET', '/hub/health', record=False)[0] == 200:
+                return
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, 'the hub at %s did not come back' % url
+        time.sleep(1)
