@@ -35,7 +35,7 @@ UPSTREAM_EXAMPLE_SECRETS = frozenset([
 ])
 
 # Keys whose values must never appear in messages or module output.
-SECRET_KEYS = frozenset(['lti_consumer_secret', 'api_token'])
+SECRET_KEYS = frozenset(['lti_consumer_secret', 'api_token', 'metrics_token'])
 
 _REQUIRED = object()
 _BOOL_STRINGS = {'true': True, 'yes': True, 'on': True, '1': True,
@@ -158,6 +158,11 @@ def _secret(min_len):
     return check
 
 
+def _optional(check):
+    """check, except that an empty string (the setting is off) passes as it is."""
+    return lambda value: value if value == '' else check(value)
+
+
 def _consumer_key(value):
     value = _word(value)
     if _placeholder(value):
@@ -243,6 +248,7 @@ SCHEMAS = {
         'lti_consumer_key': (_consumer_key, _REQUIRED),
         'lti_consumer_secret': (_secret(16), _REQUIRED),
         'api_token': (_secret(8), _REQUIRED),
+        'metrics_token': (_optional(_secret(16)), ''),  # '': no metrics service
         'time_zone': (_word, _REQUIRED),
         'username_key': (_choice(USERNAME_KEYS), _REQUIRED),
         'crypt_key_file': (_abspath, _REQUIRED),
@@ -292,7 +298,7 @@ BASE_ENVIRONMENT = (
 )
 
 # The rendered hub file's assignments that hold a secret; diffs mask their values, old and new.
-SECRET_ASSIGNMENTS = ('ltiauth_secret_key = ', 'api_token = ')
+SECRET_ASSIGNMENTS = ('ltiauth_secret_key = ', 'api_token = ', 'metrics_token = ')
 
 
 def required_keys(kind):
@@ -347,6 +353,9 @@ def validate(kind, settings, prefix=''):
             for other, other_port in ports[:i]:
                 if port == other_port:
                     errors.append('%s%s: must differ from %s%s (both %d)' % (prefix, key, prefix, other, port))
+        # JupyterHub refuses to start when two services share a token.
+        if result.get('metrics_token') and result.get('metrics_token') == result.get('api_token'):
+            errors.append('%smetrics_token: must differ from %sapi_token' % (prefix, prefix))
     return result, errors
 
 
@@ -501,7 +510,16 @@ def _render_hub(s, depends):
         'c.JupyterHub.load_roles = [\n',
         "    {'name': 'service-role', 'scopes': %r, 'services': ['admin-service']},\n" % SERVICE_SCOPES,
         ']\n',
+        '# /hub/metrics answers authenticated requests only.\n',
+        'c.JupyterHub.authenticate_prometheus = True\n',
     ]
+    if s['metrics_token']:
+        out += [
+            '\n# Prometheus scrapes /hub/metrics with this token, which may read the metrics and nothing else.\n',
+            a('metrics_token', s['metrics_token']),
+            "c.JupyterHub.services.append({'name': 'metrics', 'api_token': metrics_token})\n",
+            "c.JupyterHub.load_roles.append({'name': 'metrics', 'scopes': ['read:metrics'], 'services': ['metrics']})\n",
+        ]
     if s['spawner_config']:
         out += [
             '\n# The spawner: its own file, from the lticontainerspawner role.\n',

@@ -58,6 +58,8 @@ options:
         C(lti_consumer_key) LTI 1.1 consumer key, no whitespace;
         C(lti_consumer_secret) (secret) LTI 1.1 shared secret, at least 16 characters;
         C(api_token) (secret) token Moodle uses for the hub API (service C(admin-service)), at least 8 characters;
+        C(metrics_token) (secret, optional) token of the C(metrics) service, scope C(read:metrics) only, for
+        Prometheus to scrape C(/hub/metrics); at least 16 characters, not the API token; empty (the default): no such service;
         C(time_zone) exported as C(TZ);
         C(username_key) one of V(ext_user_username), V(custom_lis_user_username), V(ext_d2l_username),
         V(lis_person_sourcedid), V(user_id);
@@ -96,7 +98,7 @@ attributes:
     description: Reports whether the file would change; writes nothing.
   diff_mode:
     support: full
-    description: Returns the old and new file text, the LTI secret and the API token masked in both.
+    description: Returns the old and new file text, the LTI secret and the API and metrics tokens masked in both.
   platform:
     platforms: posix
     support: full

@@ -8,12 +8,15 @@ import tarfile
 
 import pytest
 
+from classroom import TOKEN, HubClient
 from conftest import hub_hosts, playbook
+from test_term import hub_url
 
 testinfra_hosts = hub_hosts()
 
 UPSTREAM_EXAMPLES = ('ABCDEFG', 'XXXXXXXX')
 IMAGE = os.environ['MOLECULE_SINGLEUSER_IMAGE']
+METRICS_TOKEN = os.environ['MOLECULE_METRICS_TOKEN']
 
 
 def local_name(image):
@@ -178,6 +181,20 @@ def test_signed_launches_spawn_what_the_course_asked_for(host, launch_report):
         'lms_vol_task_1_moodle.example.org']
     assert outsider['volumes'] == [] and outsider['env']['NB_PRSNALS'] == ''
     assert student['env']['NB_PRSNALS'] == '.volumes/lms_prs_notes_1_moodle.example.org:notes'
+
+
+def test_metrics_are_read_with_the_metrics_token_only(host, launch_report):
+    """/hub/metrics as Prometheus scrapes it: with the read:metrics token, not without; and that
+    token opens nothing else (verify.yml scraped it after its launches, see its report)."""
+    metrics = launch_report[host.backend.get_hostname()]['metrics']
+    assert metrics['refused_without_token'] == 403
+    assert metrics['spawns'] >= 1 and metrics['spawn_seconds_buckets']['+Inf'] == metrics['spawns']
+    assert metrics['running_servers'] >= 0 and metrics['hub_memory_bytes'] > 20 * 2**20
+    hub = HubClient(hub_url(host), validate_certs=False)
+    status, _headers, body = hub.request('GET', '/hub/metrics', headers={'Authorization': 'token ' + METRICS_TOKEN})
+    assert status == 200 and b'jupyterhub_running_servers' in body
+    assert hub.api('GET', '/hub/api/users', METRICS_TOKEN)[0] == 403
+    assert hub.request('GET', '/hub/metrics', headers={'Authorization': 'token ' + TOKEN})[0] == 403
 
 
 def test_moodle_reaches_the_engine_through_the_tunnel(host, launch_report):

@@ -349,10 +349,38 @@ def test_the_spawner_file_records_its_class():
     assert text != hc.render('spawner', values, {cls: 'd' * 64})
 
 
+METRICS = 'Metrics-Tok3n-0a9b8c7d'
+
+
+def test_the_metrics_token_may_read_the_metrics_and_nothing_else(tmp_path):
+    c, _loaded, _env = load(tmp_path, hub={'metrics_token': METRICS})
+    assert c.JupyterHub.authenticate_prometheus is True
+    assert c.JupyterHub.services[1:] == [{'name': 'metrics', 'api_token': METRICS}]
+    assert c.JupyterHub.load_roles[1:] == [{'name': 'metrics', 'scopes': ['read:metrics'], 'services': ['metrics']}]
+
+
+def test_without_a_metrics_token_there_is_no_metrics_service(tmp_path):
+    c, _loaded, _env = load(tmp_path)
+    assert c.JupyterHub.authenticate_prometheus is True
+    assert [s['name'] for s in c.JupyterHub.services] == ['admin-service']
+
+
+@pytest.mark.parametrize('token, message', [
+    ('short-token', 'must be at least 16 characters'),
+    (TOKEN + 'x' * 16, None),
+])
+def test_a_weak_or_shared_metrics_token_is_refused(token, message):
+    _values, errors = check('hub', HUB, 'jupyterhub_', metrics_token=token)
+    assert errors == ([] if message is None else ['jupyterhub_metrics_token: ' + message])
+    _values, errors = check('hub', dict(HUB, api_token=token * 2), 'jupyterhub_', metrics_token=token * 2)
+    assert errors == ['jupyterhub_metrics_token: must differ from jupyterhub_api_token']
+
+
 def test_diffs_mask_old_and_new_secrets():
-    values, _errors = check('hub', HUB)
+    values, _errors = check('hub', dict(HUB, metrics_token=METRICS))
     masked = hc.mask_secret_lines(hc.render('hub', values))
-    assert SECRET not in masked and TOKEN not in masked
+    assert SECRET not in masked and TOKEN not in masked and METRICS not in masked
+    assert "metrics_token = '********'\n" in masked
     assert "ltiauth_secret_key = '********'\n" in masked and "api_token = '********'\n" in masked
     assert "ltiauth_consumer_key = 'moodle-key'\n" in masked
 
