@@ -247,14 +247,16 @@ def test_a_version_that_does_not_exist_stops_the_rollout_and_leaves_the_hub_as_i
 
 
 def test_an_upgrade_that_cannot_launch_is_rolled_back(host, classroom):
-    """A stack that installs (4.1.5) with a default image the engine does not have: the proving launch
-    fails after the virtualenv, the spawner's configuration and the database changed; all three come back."""
+    """A stack that installs (4.1.5) with a default image the engine does not have (allowed, so that the
+    checks pass): the proving launch fails after the virtualenv, the spawner's configuration and the
+    database changed; all three come back."""
     spawner_config = facts(host)['lticontainer_spawner']['config_file']
     config_before = host.file(spawner_config).sha256sum
     versions = (pip_versions(host), facts(host)['lticontainer_hub']['versions'])
     assert versions[0]['jupyterhub'] != '4.1.5'
     run = playbook('playbooks/upgrade.yml', '--limit', classroom.name, '-e', 'jupyterhub_version=4.1.5',
-                   '-e', 'lticontainerspawner_image=127.0.0.1:1/lticontainer-missing:none')
+                   '-e', 'lticontainerspawner_image=127.0.0.1:1/lticontainer-missing:none',
+                   '-e', '{"lticontainerspawner_allowed_image_patterns": ["127.0.0.1:1/*"]}')
     assert run.returncode != 0
     assert 'The upgrade of %s failed at "Launch as Moodle does' % classroom.name in run.stdout, run.stdout[-3000:]
     # It had really changed the hub before the launch failed: stack, spawner configuration, database schema check.
