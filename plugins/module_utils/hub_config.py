@@ -258,6 +258,17 @@ def _username_pattern(value):
     return value
 
 
+# Moodle's origin as browsers send it: scheme, host and an optional port, nothing else.
+_ORIGIN = re.compile(r'^https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$')
+
+
+def _origin(value):
+    value = _nonempty(value)
+    if not _ORIGIN.match(value):
+        raise _Invalid("must be an origin: scheme, host and optional port, no path (e.g. 'https://moodle.example.ac.jp')")
+    return value
+
+
 def _server_limit(value):
     # 'auto' sizes it from the host's memory when the hub starts; 0 is JupyterHub's "no limit".
     if value == 'auto':
@@ -321,6 +332,7 @@ SCHEMAS = {
         'active_server_limit': (_server_limit, _REQUIRED),
         'username_pattern': (_username_pattern, _REQUIRED),
         'reserved_names': (_names, _REQUIRED),
+        'moodle_origin': (_origin, _REQUIRED),
         'start_timeout': (_int_range(1), _REQUIRED),
         'http_timeout': (_int_range(1), _REQUIRED),
         'use_group': (_bool, _REQUIRED),
@@ -441,13 +453,15 @@ def _check_spawner(s, prefix):
 
 def guard(s):
     """The launch guard's functions, run here as in the rendered file, with settings s."""
+    import ast
     import fnmatch
     import grp
+    import json
     import math
     import os
     import pwd
-    namespace = dict(GUARD=guard_settings(s), LOGIN_DEFS='/etc/login.defs', fnmatch=fnmatch, grp=grp, math=math,
-                     os=os, pwd=pwd, re=re, __name__='lticontainer_guard')
+    namespace = dict(GUARD=guard_settings(s), LOGIN_DEFS='/etc/login.defs', ast=ast, fnmatch=fnmatch, grp=grp,
+                     json=json, math=math, os=os, pwd=pwd, re=re, __name__='lticontainer_guard')
     exec(compile(GUARD_SOURCE, '<launch guard>', 'exec'), namespace)
     return namespace
 
@@ -456,7 +470,7 @@ def guard_settings(s):
     """What the rendered guard reads (GUARD)."""
     settings = dict((key, s.get(key)) for key in (
         'username_pattern', 'reserved_names', 'allowed_images', 'allowed_image_patterns', 'cpu_limit',
-        'max_cpu_limit', 'mem_limit', 'max_mem_limit'))
+        'max_cpu_limit', 'mem_limit', 'max_mem_limit', 'moodle_origin'))
     settings['default_image'] = s.get('image')
     return settings
 
@@ -529,6 +543,21 @@ def _host_config(s):
     return config
 
 
+# The class the hub spawns: upstream's, whose single-user server Moodle's pages may frame.
+SPAWNER_CLASS = 'MoodleFramedLTIContainerSpawner'
+SPAWNER_SUBCLASS = """
+
+# Upstream's single-user server sends frame-ancestors 'self', which keeps it out of Moodle's iframe.
+class %s(LTIContainerSpawner):
+    \"\"\"Upstream's class; its single-user server lets Moodle's pages frame it.\"\"\"
+
+    def get_args(self):
+        return framed_args(super().get_args())
+
+
+c.JupyterHub.spawner_class = %s
+""" % (SPAWNER_CLASS, SPAWNER_CLASS)
+
 # Left to the system, the hub and the proxy when 'auto' sizes the active server limit.
 AUTO_SERVER_RESERVE = 2 * 1024 ** 3
 
@@ -538,12 +567,12 @@ def _render_spawner(s, depends):
     out = [HEADER, "# LTIContainerSpawner's settings, loaded by the hub's configuration (load_subconfig).\n"]
     out += _depends_header(depends, sorted(depends))
     out += [
-        '\nimport fnmatch\nimport grp\nimport math\nimport os\nimport pwd\nimport re\nimport sys\n\n'
+        '\nimport ast\nimport fnmatch\nimport grp\nimport json\nimport math\nimport os\nimport pwd\nimport re\nimport sys\n\n'
         'c = get_config()  # noqa: F821\n\n',
         a('spawner_dir', s['spawner_dir']),
         'if spawner_dir not in sys.path:\n    sys.path.append(spawner_dir)\n',
         'from lticontainerspawner import LTIContainerSpawner  # noqa: E402\n',
-        '\nc.JupyterHub.spawner_class = LTIContainerSpawner\n',
+        "# The hub spawns upstream's class through the subclass at the end of this file.\n",
         '# The spawner reads the LTI launch (custom parameters) from auth_state.\n',
         'c.Spawner.auth_state_hook = LTIContainerSpawner.userdata_hook\n',
         a('c.Spawner.start_timeout', s['start_timeout']),
@@ -593,6 +622,7 @@ def _render_spawner(s, depends):
         GUARD_SOURCE,
         '\n\nc.Authenticator.post_auth_hook = refuse_unsafe_login\n',
         'c.Spawner.pre_spawn_hook = guard_launch\n',
+        SPAWNER_SUBCLASS,
     ]
     return ''.join(out)
 

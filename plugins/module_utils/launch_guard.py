@@ -17,8 +17,14 @@ account's uid and home. Two JupyterHub hooks run before it does:
   pattern (before anything is pulled), and clamps CPU and memory to the maxima. A refused launch
   is an HTTP 403 whose message the student sees.
 
+A third piece is not a guard but a fix: upstream's single-user server answers every page with
+``Content-Security-Policy: frame-ancestors 'self'``, so Moodle's iframe cannot show JupyterLab.
+``framed_args`` (called by the subclass of upstream's class the rendered file defines) merges
+into the ``--ServerApp.tornado_settings=`` argument upstream's ``get_args`` passes the CSP
+header with Moodle's origin and cross-site xsrf cookie options, keeping upstream's keys.
+
 The text below runs inside the rendered file, which defines ``GUARD`` (the settings) and
-``LOGIN_DEFS`` and imports fnmatch, grp, math, os, pwd and re before it.
+``LOGIN_DEFS`` and imports ast, fnmatch, grp, json, math, os, pwd and re before it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -209,4 +215,76 @@ def guard_launch(spawner):
     spawner.mem_guarantee = _guarantee(spawner, 'lms_memgrnt', int, spawner.mem_limit)
     # Upstream's start() would apply the raw values again.
     spawner.custom_cpulimit = spawner.custom_memlimit = spawner.custom_cpugrnt = spawner.custom_memgrnt = ''
+
+
+TORNADO_ARG = '--ServerApp.tornado_settings='
+# Printable ASCII a string may keep as it is in a command-line literal (no space, no quote, no backslash).
+_LITERAL_PLAIN = frozenset(chr(code) for code in range(0x21, 0x7f)) - frozenset('"\\\'')
+
+
+def _literal_string(text):
+    out = []
+    for char in text:
+        if char in _LITERAL_PLAIN:
+            out.append(char)
+        elif char in '"\\':
+            out.append('\\' + char)
+        elif ord(char) < 0x10000:
+            out.append('\\u%04x' % ord(char))
+        else:
+            out.append('\\U%08x' % ord(char))
+    return '"' + ''.join(out) + '"'
+
+
+def cli_literal(value):
+    """value as one command-line word the single-user server reads back: traitlets evaluates a
+    Dict argument as a Python literal, and the image's start script splits its arguments at
+    spaces. So JSON's form, but True, False and None, and strings with every space, quote and
+    non-ASCII character escaped (\\u0020, \\u0027; \\U for characters beyond the BMP)."""
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, str):
+        return _literal_string(value)
+    if isinstance(value, int):
+        return repr(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError('%r has no literal' % value)
+        return repr(value)
+    if isinstance(value, dict):
+        if not all(isinstance(key, str) for key in value):
+            raise TypeError('dict keys must be strings: %r' % (list(value),))
+        return '{' + ','.join('%s:%s' % (_literal_string(k), cli_literal(v)) for k, v in value.items()) + '}'
+    if isinstance(value, (list, tuple)):
+        return '[' + ','.join(cli_literal(v) for v in value) + ']'
+    raise TypeError('%r has no command-line literal' % type(value).__name__)
+
+
+def _read_settings(text):
+    """Upstream writes JSON; a Python literal (ours) reads too."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = ast.literal_eval(text)
+    if not isinstance(value, dict):
+        raise ValueError('%s is not a dict' % TORNADO_ARG)
+    return value
+
+
+def framed_args(args):
+    """The single-user server's arguments, with Moodle's pages allowed to frame it: the
+    tornado_settings argument (upstream's, merged, its keys kept) gets the CSP header with
+    Moodle's origin and the xsrf cookie made cross-site, as the hub's own cookies are."""
+    settings, kept = {}, []
+    for arg in args:
+        if arg.startswith(TORNADO_ARG):
+            settings.update(_read_settings(arg[len(TORNADO_ARG):]))
+        else:
+            kept.append(arg)
+    headers = dict(settings.get('headers') or {})
+    headers['Content-Security-Policy'] = "frame-ancestors 'self' " + GUARD['moodle_origin']
+    xsrf = dict(settings.get('xsrf_cookie_kwargs') or {})
+    xsrf.update(samesite='None', secure=True)
+    settings.update(headers=headers, xsrf_cookie_kwargs=xsrf)
+    return kept + [TORNADO_ARG + cli_literal(settings)]
 '''

@@ -80,6 +80,11 @@ options:
         of C(/etc/login.defs)); C(Spawner.pre_spawn_hook) checks the name again and refuses a launch (the student sees why)
         with an image not allowed, before anything is pulled, or that upstream would run with a system uid or gid, another
         account's uid or a home outside its group's directory; it clamps CPU and memory and logs what it clamped."
+      - "The hub spawns a subclass of upstream's class whose C(get_args) merges into the C(--ServerApp.tornado_settings)
+        argument upstream passes the single-user server the header C(Content-Security-Policy: frame-ancestors 'self'
+        <moodle_origin>) and C(xsrf_cookie_kwargs) C(SameSite=None), C(Secure), keeping upstream's keys, so that Moodle's
+        iframe shows JupyterLab (the server's own default, C(frame-ancestors 'self'), refuses it). The value is one word
+        that traitlets reads as a Python literal: no space or quote, escaped inside strings."
       - "O(kind=spawner) keys:
         C(spawner_dir) absolute path of the directory holding C(lticontainerspawner.py);
         C(image) default single-user image, one that C(allowed_images) or C(allowed_image_patterns) allows;
@@ -91,6 +96,8 @@ options:
         2 GiB, in servers of C(mem_limit), when the hub starts);
         C(username_pattern) regular expression an LMS user name must fully match, refused when it accepts a name that starts
         with a dot or holds a path separator or a control character; C(reserved_names) names refused whatever the pattern;
+        C(moodle_origin) Moodle's origin (scheme, host, optional port), the only site besides the hub that may frame a
+        student's server;
         C(start_timeout), C(http_timeout) seconds, > 0;
         C(use_group); C(group_home_dir) absolute; C(user_home_dir) absolute, must contain C({username});
         C(projects_dir), C(works_dir), C(volumes_dir) single directory names;
@@ -137,6 +144,7 @@ EXAMPLES = r"""
       active_server_limit: auto
       username_pattern: "[a-z0-9_][a-z0-9_.@-]{0,99}"
       reserved_names: [admin, administrator, root, docker, podman, jupyterhub]
+      moodle_origin: https://moodle.example.ac.jp
       start_timeout: 120
       http_timeout: 60
       use_group: true

@@ -395,6 +395,33 @@ def test_only_moodle_may_frame_the_hub(host):
     assert headers['Content-Security-Policy'] == "frame-ancestors 'self' " + MOODLE_ORIGIN
 
 
+def frame_ancestors(csp):
+    """The sources of a Content-Security-Policy's frame-ancestors directive."""
+    directives = [d.split() for d in csp.split(';') if d.split()]
+    found = [d[1:] for d in directives if d[0] == 'frame-ancestors']
+    assert len(found) == 1, csp
+    return found[0]
+
+
+def test_a_students_server_lets_moodle_and_no_one_else_frame_it(host, student):
+    """Upstream's single-user server sends frame-ancestors 'self', which keeps JupyterLab out of
+    Moodle's iframe: the student's running server, through the proxy, names Moodle's origin and
+    no other, and its xsrf cookie is cross-site as the hub's cookies are."""
+    # The server's API with the student's cookies (200), and JupyterLab's page (the test image has
+    # only jupyter_server: a 404 page, with the server's headers all the same).
+    for path, expected in (('/user/%s/api/status', (200,)), ('/user/%s/lab', (200, 404))):
+        status, headers, _body = student.hub.request('GET', path % student.name)
+        assert status in expected, (path, status)
+        csp = headers['Content-Security-Policy']
+        assert frame_ancestors(csp) == ["'self'", MOODLE_ORIGIN], csp
+        # No other origin (nor a wildcard) anywhere in the policy.
+        assert re.findall(r'[a-z][a-z0-9+.-]*://[^\s;]*|\*', csp) == [MOODLE_ORIGIN], csp
+    # The server set it in the student's browser on the first page of the server (open_server).
+    xsrf = [c for c in student.hub.cookies if c.name == '_xsrf' and c.path == '/user/%s/' % student.name]
+    assert len(xsrf) == 1, list(student.hub.cookies)
+    assert xsrf[0].secure and xsrf[0].get_nonstandard_attr('SameSite') == 'None', vars(xsrf[0])
+
+
 def test_a_wildcard_frame_ancestor_is_refused_unless_allowed(host):
     if host.backend.get_hostname() != hub_hosts()[0]:
         pytest.skip('one hub is enough: the same check of the same variables')

@@ -30,8 +30,29 @@ SPAWNER = dict(
     allowed_images=['ghcr.io/jupyter-fumihax/jupyterhub-ltictr.singleuser:latest', 'python:3.12'],
     allowed_image_patterns=['ghcr.io/myuni/*'], max_cpu_limit=2.0, max_mem_limit='4G', pids_limit=1024,
     no_new_privileges=True, active_server_limit='auto', username_pattern=r'[a-z0-9_][a-z0-9_.@-]{0,99}',
-    reserved_names=['admin', 'root', 'docker', 'podman'],
+    reserved_names=['admin', 'root', 'docker', 'podman'], moodle_origin='https://moodle.example.ac.jp',
 )
+
+# Upstream's class as far as the rendered file uses it: userdata_hook, and get_args as upstream's
+# (DockerSpawner's arguments, its own tornado_settings dropped, then its own appended as JSON).
+UPSTREAM_STAND_IN = '''import json
+
+
+class DockerSpawner:
+    def get_args(self):
+        return ['--ServerApp.tornado_settings={"dropped":1}', '--debug']
+
+
+class LTIContainerSpawner(DockerSpawner):
+    userdata_hook = staticmethod(lambda s, a: None)
+
+    def get_args(self):
+        args = [a for a in super().get_args() if not a.startswith('--ServerApp.tornado_settings=')]
+        args.append('--SingleUserNotebookApp.default_url=/lab')
+        settings = {'page_config_data': {'jnotice': {'path': 'jupyter/works/.jnotice.txt', 'pollMs': 60000}}}
+        args.append('--ServerApp.tornado_settings=' + json.dumps(settings, separators=(',', ':')))
+        return args
+'''
 
 
 def check(kind, base, prefix='', **changes):
@@ -135,6 +156,12 @@ def test_bad_hub_value_is_refused_naming_the_variable(key, value):
     ('username_pattern', '('),
     ('reserved_names', 'admin'),
     ('reserved_names', ['']),
+    ('moodle_origin', 'moodle.example.ac.jp'),
+    ('moodle_origin', 'https://moodle.example.ac.jp/'),
+    ('moodle_origin', 'https://moodle.example.ac.jp/mod/lti'),
+    ('moodle_origin', 'https://*'),
+    ('moodle_origin', "https://m.example.org 'unsafe-inline'"),
+    ('moodle_origin', ''),
     ('environment', {'BAD NAME': 'x'}),
     ('environment', {'NB_UMASK': 31}),
 ])
@@ -235,8 +262,7 @@ def load(tmp_path, hub=None, spawner=None, write_spawner=True):
                                                       proxy_env_file=str(tmp_path / 'proxy.env'),
                                                       spawner_config=str(spawner_file)), **(hub or {})))
     assert errors == []
-    (tmp_path / 'lticontainerspawner.py').write_text(
-        'class LTIContainerSpawner:\n    userdata_hook = staticmethod(lambda s, a: None)\n')
+    (tmp_path / 'lticontainerspawner.py').write_text(UPSTREAM_STAND_IN)
     if write_spawner:
         spawner_file.write_text(hc.render('spawner', spawner_values))
     (tmp_path / 'crypt_key').write_text('  crypt-key-from-file\n')
@@ -297,8 +323,10 @@ def test_students_servers_outlive_the_hub(tmp_path):
 
 def test_spawner_config_uses_the_class_from_spawner_dir(tmp_path):
     c, _loaded, _env = load(tmp_path)
-    assert c.JupyterHub.spawner_class.__module__ == 'lticontainerspawner'
-    assert c.JupyterHub.spawner_class.__name__ == 'LTIContainerSpawner'
+    # Upstream's class, through the subclass whose single-user server Moodle may frame.
+    upstream, = c.JupyterHub.spawner_class.__bases__
+    assert (upstream.__module__, upstream.__name__) == ('lticontainerspawner', 'LTIContainerSpawner')
+    assert c.JupyterHub.spawner_class.__name__ == hc.SPAWNER_CLASS
     assert c.Spawner.auth_state_hook is c.JupyterHub.spawner_class.userdata_hook
     assert c.DockerSpawner.image == SPAWNER['image']
     assert c.DockerSpawner.extra_create_kwargs == {'user': 'root'}

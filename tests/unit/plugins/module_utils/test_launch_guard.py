@@ -1,11 +1,14 @@
 """The launch guard as the hub runs it: the spawner file rendered by hub_config, exec'd against a
 stand-in of upstream's class, its hooks called with what upstream's userdata_hook leaves on a spawner."""
 
+import ast
+import json
 import logging
 import os
 import re
 import sys
 import types
+import warnings
 
 import pytest
 
@@ -250,3 +253,94 @@ def test_the_guard_is_the_same_code_the_module_checks_with():
     guard = hc.guard(values)
     assert guard['canonical_image']('docker.io/library/python') == 'python:latest'
     assert guard['image_allowed']('ghcr.io/myuni/x:1') and not guard['image_allowed']('ghcr.io/other/x:1')
+
+
+# ------------------------------------------------------------------ framing by Moodle
+
+ORIGIN = 'https://moodle.example.ac.jp'
+
+
+def server_app_settings(arg):
+    """What the single-user server makes of one argument: traitlets' own command-line parsing
+    of ServerApp.tornado_settings (a Dict), as jupyter_server declares it."""
+    from traitlets import Dict
+    from traitlets.config import Configurable
+    from traitlets.config.loader import KVArgParseConfigLoader
+
+    class ServerApp(Configurable):
+        tornado_settings = Dict(config=True)
+
+    # traitlets 5 still reads a whole dict in one argument, as upstream's get_args passes it, but warns.
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', DeprecationWarning)
+        config = KVArgParseConfigLoader(argv=[arg], classes=[ServerApp]).load_config()
+    return ServerApp(config=config).tornado_settings
+
+
+@pytest.mark.parametrize('value', [
+    {},
+    {'headers': {'Content-Security-Policy': "frame-ancestors 'self' https://moodle.example.ac.jp"}},
+    {'xsrf_cookie_kwargs': {'samesite': 'None', 'secure': True, 'httponly': False, 'max_age': None}},
+    {'spaces': '  two  spaces ', 'quotes': '\'"\'"', 'backslashes': 'a\\b\\\\c\\u0020', 'tab': 'a\tb\nc\r\x00\x7f'},
+    {'non-ascii': 'é 漢字\u3000\u00a0\u2028', 'astral': '\U0001f600 and \U00010348', 'surrogate-like': '\\ud83d'},
+    {'numbers': [0, -1, 10 ** 20, 0.5, -2.5e-10, 1e300], 'nested': [[{'k': [True, False, None]}], ()]},
+    {"key with 'quote' and space": {'"': "'"}},
+])
+def test_the_command_line_literal_reads_back_as_it_was(hooks, value):
+    cli_literal = hc.guard(hc.validate('spawner', SPAWNER)[0])['cli_literal']
+    literal = cli_literal(value)
+    # One word for the image's start script: nothing it would split at or take for a quote.
+    assert not set(literal) & set(' \t\n\r\'\x0b\x0c'), literal
+    assert literal.isascii() and literal.isprintable(), literal
+    expected = json.loads(json.dumps(value))  # tuples come back as lists
+    assert ast.literal_eval(literal) == expected
+    assert server_app_settings('--ServerApp.tornado_settings=' + literal) == expected
+
+
+def test_what_has_no_literal_is_refused():
+    cli_literal = hc.guard(hc.validate('spawner', SPAWNER)[0])['cli_literal']
+    for value in ({1: 'x'}, {'x': float('nan')}, {'x': float('inf')}, {'x': object()}, {'x': b'bytes'}):
+        with pytest.raises((TypeError, ValueError)):
+            cli_literal(value)
+
+
+def test_the_single_user_server_lets_moodle_frame_it(hooks):
+    """The spawner class the hub runs: upstream's get_args, its tornado_settings merged with the
+    CSP header naming Moodle's origin and cross-site xsrf cookies."""
+    spawner = hooks.JupyterHub.spawner_class()
+    args = spawner.get_args()
+    # Upstream's other arguments kept, in order; one tornado_settings argument, last, as upstream has it.
+    assert args[:-1] == ['--debug', '--SingleUserNotebookApp.default_url=/lab']
+    assert args[-1].startswith('--ServerApp.tornado_settings=')
+    assert not set(args[-1]) & set(' \'')
+    settings = server_app_settings(args[-1])
+    assert settings == {
+        'page_config_data': {'jnotice': {'path': 'jupyter/works/.jnotice.txt', 'pollMs': 60000}},
+        'headers': {'Content-Security-Policy': "frame-ancestors 'self' " + ORIGIN},
+        'xsrf_cookie_kwargs': {'samesite': 'None', 'secure': True},
+    }
+
+
+def test_upstreams_own_headers_and_cookie_options_are_merged_not_dropped(hooks):
+    guard = hc.guard(hc.validate('spawner', SPAWNER)[0])
+    upstream = {'headers': {'X-Upstream': 'kept', 'Content-Security-Policy': "frame-ancestors 'self'"},
+                'xsrf_cookie_kwargs': {'path': '/user/x/', 'samesite': 'Strict'}, 'other': [1, {'a': None}]}
+    args = guard['framed_args'](['--a', '--ServerApp.tornado_settings=' + json.dumps(upstream), '--b'])
+    assert args[:-1] == ['--a', '--b']
+    assert server_app_settings(args[-1]) == {
+        'headers': {'X-Upstream': 'kept', 'Content-Security-Policy': "frame-ancestors 'self' " + ORIGIN},
+        'xsrf_cookie_kwargs': {'path': '/user/x/', 'samesite': 'None', 'secure': True},
+        'other': [1, {'a': None}],
+    }
+    # Our own literal reads back too (a second pass changes nothing), and no argument gets one.
+    assert guard['framed_args'](args) == args
+    assert server_app_settings(guard['framed_args']([])[0])['headers']['Content-Security-Policy'].endswith(ORIGIN)
+
+
+def test_the_origin_is_the_one_setting_given():
+    values, errors = hc.validate('spawner', dict(SPAWNER, moodle_origin='https://lms.example.org:8443'))
+    assert errors == []
+    framed = hc.guard(values)['framed_args']([])
+    assert server_app_settings(framed[0])['headers'] == {
+        'Content-Security-Policy': "frame-ancestors 'self' https://lms.example.org:8443"}
+    assert 'https://lms.example.org:8443' in hc.render('spawner', values)
