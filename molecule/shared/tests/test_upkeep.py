@@ -119,6 +119,12 @@ def mounts(host, container):
     return json.loads(host.check_output('%s inspect -f "{{json .Mounts}}" %s' % (engine(host), container)))
 
 
+def failure(run):
+    """Where the callback may write a failed task's message: stdout's JSON escapes its quotes, and under
+    Molecule's verifier the [ERROR] line that keeps them goes to stderr."""
+    return run.stdout + run.stderr
+
+
 def task_results(run, task):
     """The result lines (ok, changed, skipping, fatal ...) a task printed in a playbook's output."""
     found = re.search(r'^(?:TASK|RUNNING HANDLER) \[%s\]' % re.escape(task), run.stdout, re.M)
@@ -237,7 +243,7 @@ def test_a_version_that_does_not_exist_stops_the_rollout_and_leaves_the_hub_as_i
     assert run.returncode != 0
     assert recap(run) == {classroom.name: recap(run)[classroom.name]}, run.stdout[-3000:]
     assert recap(run)[classroom.name]['failed'] == 1 and recap(run)[classroom.name]['rescued'] == 1
-    assert 'The upgrade of %s failed at "Install JupyterHub' % classroom.name in run.stdout
+    assert 'The upgrade of %s failed at "Install JupyterHub' % classroom.name in failure(run)
     assert (pip_versions(host), facts(host)['lticontainer_hub']['versions']) == versions
     assert host.service('jupyterhub').is_running and host.service('jupyterhub-proxy').is_running
     kept(classroom.before, classroom.state())
@@ -258,7 +264,7 @@ def test_an_upgrade_that_cannot_launch_is_rolled_back(host, classroom):
                    '-e', 'lticontainerspawner_image=127.0.0.1:1/lticontainer-missing:none',
                    '-e', '{"lticontainerspawner_allowed_image_patterns": ["127.0.0.1:1/*"]}')
     assert run.returncode != 0
-    assert 'The upgrade of %s failed at "Launch as Moodle does' % classroom.name in run.stdout, run.stdout[-3000:]
+    assert 'The upgrade of %s failed at "Launch as Moodle does' % classroom.name in failure(run), failure(run)[-3000:]
     # It had really changed the hub before the launch failed: stack, spawner configuration, database schema check.
     assert task_results(run, "lticontainer.hub.jupyterhub : Install JupyterHub, ltiauthenticator and dockerspawner in the hub's virtualenv") \
         == ['changed']
