@@ -36,7 +36,8 @@ exit 1
 BARE
 bare_s=$(python3 -c "import time; print(time.time() - $start)")
 
-# site.yml on a new hub host, as the sandbox runs it (SSH, the same inventory and images).
+# site.yml on a new hub host, as the sandbox runs it (SSH, the same inventory and images); no Moodle
+# stand-in here, so the tunnel user may log in only from a documentation address (never contacted).
 scripts/hubhost.sh up "$hub" "$image" >/dev/null
 ssh_dir=.cache/sandbox-ssh
 [ -f "$ssh_dir/id_ed25519" ] || { mkdir -p "$ssh_dir"; ssh-keygen -q -t ed25519 -N '' -f "$ssh_dir/id_ed25519"; }
@@ -48,6 +49,7 @@ converge() {
   s=$(date +%s.%N)
   ansible-playbook -i inventories/sandbox --vault-password-file inventories/sandbox/.vault-pass \
     --limit lticontainer-sandbox-hub1 -e "{\"sandbox_hub_addresses\": {\"lticontainer-sandbox-hub1\": \"$address\"}}" \
+    -e sandbox_moodle_address=192.0.2.10 \
     -e sandbox_singleuser_image="$su_image" -e sandbox_singleuser_archive="$su_archive" playbooks/site.yml \
     >".cache/bench-converge-$1.log"
   python3 -c "import time; print(time.time() - $s)"

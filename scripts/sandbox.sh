@@ -58,6 +58,8 @@ if [ "$(docker inspect -f '{{.Image}}' "$client" 2>/dev/null)" != "$(docker imag
   docker run -d --name "$client" --hostname "$client" "$client_image" >/dev/null
 fi
 docker start "$client" >/dev/null
+# The only address the hubs' tunnel user may log in from.
+moodle_address=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' "$client")
 scripts/secrets.sh "$inventory/group_vars/hubs"
 t1=$(date +%s)
 
@@ -65,6 +67,7 @@ run() {
   ansible-playbook -i "$inventory" --vault-password-file "$inventory/.vault-pass" \
     --limit "$(IFS=,; echo "${hubs[*]},$client")" -e "sandbox_engine=$engine" -e "sandbox_firewall=$firewall" \
     -e "{\"sandbox_hub_addresses\": {$(IFS=,; echo "${addresses[*]}")}}" \
+    -e "sandbox_moodle_address=$moodle_address" \
     -e "sandbox_singleuser_image=$su_image" -e "sandbox_singleuser_archive=$su_archive" "$@"
 }
 rm -rf "$report" && mkdir -p "$report"

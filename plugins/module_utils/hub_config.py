@@ -16,6 +16,9 @@ __metaclass__ = type
 import ipaddress
 import re
 
+from ansible_collections.lticontainer.hub.plugins.module_utils.launch_guard import SOURCE as GUARD_SOURCE
+from ansible_collections.lticontainer.hub.plugins.module_utils.launch_guard import UNSAFE_NAMES
+
 KINDS = ('hub', 'spawner')
 
 # What Moodle's mod_lticontainer calls with its token on JupyterHub 4.1:
@@ -218,6 +221,69 @@ def _frame_ancestors(value):
     return value
 
 
+# CSP sources that let any site (of a scheme) embed the hub.
+_WILDCARD_SOURCE = re.compile(r'^(\*|[a-z][a-z0-9+.-]*:)$|\*', re.IGNORECASE)
+
+
+def frame_ancestors_wildcards(value):
+    """The sources in a frame-ancestors value that allow more than named origins."""
+    return [src for src in value.split() if _WILDCARD_SOURCE.search(src)]
+
+
+def _words(allow_empty):
+    def check(value):
+        if not isinstance(value, (list, tuple)):
+            raise _Invalid('must be a list of strings')
+        try:
+            value = [_word(v) for v in value]
+        except _Invalid as exc:
+            raise _Invalid('each item %s' % exc)
+        if not value and not allow_empty:
+            raise _Invalid('must not be empty')
+        return value
+    return check
+
+
+def _names(value):
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v for v in value):
+        raise _Invalid('must be a list of non-empty strings')
+    return list(value)
+
+
+def _username_pattern(value):
+    value = _nonempty(value)
+    try:
+        pattern = re.compile(value)
+    except re.error as exc:
+        raise _Invalid('is not a regular expression: %s' % exc)
+    accepted = [name for name in UNSAFE_NAMES if pattern.fullmatch(name)]
+    if accepted:
+        raise _Invalid('accepts %s: a name must not start with a dot nor hold a path separator or a control '
+                       'character' % ', '.join(repr(name) for name in accepted))
+    return value
+
+
+# Moodle's origin as browsers send it: scheme, host and an optional port, nothing else.
+_ORIGIN = re.compile(r'^https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$')
+
+
+def _origin(value):
+    value = _nonempty(value)
+    if not _ORIGIN.match(value):
+        raise _Invalid("must be an origin: scheme, host and optional port, no path (e.g. 'https://moodle.example.ac.jp')")
+    return value
+
+
+def _server_limit(value):
+    # 'auto' sizes it from the host's memory when the hub starts; 0 is JupyterHub's "no limit".
+    if value == 'auto':
+        return value
+    try:
+        return _int_range(0)(value)
+    except _Invalid:
+        raise _Invalid("must be 'auto' or an integer >= 0 (0: no limit)")
+
+
 def _abspaths(value):
     if not isinstance(value, (list, tuple)):
         raise _Invalid('must be a list of absolute paths')
@@ -257,13 +323,22 @@ SCHEMAS = {
         'concurrent_spawn_limit': (_int_range(1), _REQUIRED),
         'admin_users': (_admin_users, _REQUIRED),
         'frame_ancestors': (_frame_ancestors, _REQUIRED),
+        'frame_ancestors_allow_wildcard': (_bool, _REQUIRED),
         'spawner_config': (_abspath, None),  # None: JupyterHub's own default spawner
         'watch_files': (_abspaths, []),
     },
     'spawner': {
         'spawner_dir': (_abspath, _REQUIRED),
         'image': (_word, _REQUIRED),
+        'allowed_images': (_words(False), _REQUIRED),
+        'allowed_image_patterns': (_words(True), _REQUIRED),
         'privileged': (_bool, _REQUIRED),
+        'no_new_privileges': (_bool, _REQUIRED),
+        'pids_limit': (_int_range(16), _REQUIRED),
+        'active_server_limit': (_server_limit, _REQUIRED),
+        'username_pattern': (_username_pattern, _REQUIRED),
+        'reserved_names': (_names, _REQUIRED),
+        'moodle_origin': (_origin, _REQUIRED),
         'start_timeout': (_int_range(1), _REQUIRED),
         'http_timeout': (_int_range(1), _REQUIRED),
         'use_group': (_bool, _REQUIRED),
@@ -278,7 +353,9 @@ SCHEMAS = {
         'base_id': (_int_range(1000), _REQUIRED),
         'act_limit': (_int_range(0), _REQUIRED),
         'cpu_limit': (_float_min(0), _REQUIRED),
+        'max_cpu_limit': (_float_min(0), _REQUIRED),
         'mem_limit': (_mem_limit, _REQUIRED),
+        'max_mem_limit': (_mem_limit, _REQUIRED),
         'default_url': (_default_url, _REQUIRED),
         'notice_poll': (_int_range(1), _REQUIRED),
         'environment': (_environment, {}),
@@ -347,16 +424,64 @@ def validate(kind, settings, prefix=''):
             result[key] = check(value)
         except _Invalid as exc:
             errors.append('%s%s: %s' % (prefix, key, exc))
-    if kind == 'hub':
-        ports = [(k, result[k]) for k in ('port', 'hub_api_port', 'proxy_api_port') if k in result]
-        for i, (key, port) in enumerate(ports):
-            for other, other_port in ports[:i]:
-                if port == other_port:
-                    errors.append('%s%s: must differ from %s%s (both %d)' % (prefix, key, prefix, other, port))
-        # JupyterHub refuses to start when two services share a token.
-        if result.get('metrics_token') and result.get('metrics_token') == result.get('api_token'):
-            errors.append('%smetrics_token: must differ from %sapi_token' % (prefix, prefix))
+    errors.extend(prefix + e for e in (_check_hub if kind == 'hub' else _check_spawner)(result, prefix))
     return result, errors
+
+
+def _check_hub(s, prefix):
+    """Errors between hub settings (each without the prefix of its first name)."""
+    errors = []
+    ports = [(k, s[k]) for k in ('port', 'hub_api_port', 'proxy_api_port') if k in s]
+    for i, (key, port) in enumerate(ports):
+        for other, other_port in ports[:i]:
+            if port == other_port:
+                errors.append('%s: must differ from %s%s (both %d)' % (key, prefix, other, port))
+    # JupyterHub refuses to start when two services share a token.
+    if s.get('metrics_token') and s.get('metrics_token') == s.get('api_token'):
+        errors.append('metrics_token: must differ from %sapi_token' % prefix)
+    if 'frame_ancestors' in s and not s.get('frame_ancestors_allow_wildcard', True):
+        wildcards = frame_ancestors_wildcards(s['frame_ancestors'])
+        if wildcards:
+            errors.append('frame_ancestors: %s would let any site embed the hub; name Moodle\'s origin, or set '
+                          '%sframe_ancestors_allow_wildcard' % (' '.join(wildcards), prefix))
+    return errors
+
+
+def _check_spawner(s, prefix):
+    errors = []
+    for key in ('cpu_limit', 'mem_limit'):
+        if key in s and 'max_' + key in s and not 0 < s[key] <= s['max_' + key]:
+            errors.append('%s: must be more than 0 (no limit is not a default) and at most %smax_%s (%s)'
+                          % (key, prefix, key, s['max_' + key]))
+    images = ('image', 'allowed_images', 'allowed_image_patterns')
+    if all(k in s for k in images) and not guard(s)['image_allowed'](s['image']):
+        errors.append('image: %s is neither in %sallowed_images nor matches %sallowed_image_patterns'
+                      % (s['image'], prefix, prefix))
+    return errors
+
+
+def guard(s):
+    """The launch guard's functions, run here as in the rendered file, with settings s."""
+    import ast
+    import fnmatch
+    import grp
+    import json
+    import math
+    import os
+    import pwd
+    namespace = dict(GUARD=guard_settings(s), LOGIN_DEFS='/etc/login.defs', ast=ast, fnmatch=fnmatch, grp=grp,
+                     json=json, math=math, os=os, pwd=pwd, re=re, __name__='lticontainer_guard')
+    exec(compile(GUARD_SOURCE, '<launch guard>', 'exec'), namespace)
+    return namespace
+
+
+def guard_settings(s):
+    """What the rendered guard reads (GUARD)."""
+    settings = dict((key, s.get(key)) for key in (
+        'username_pattern', 'reserved_names', 'allowed_images', 'allowed_image_patterns', 'cpu_limit',
+        'max_cpu_limit', 'mem_limit', 'max_mem_limit', 'moodle_origin'))
+    settings['default_image'] = s.get('image')
+    return settings
 
 
 def _copy(value):
@@ -419,22 +544,50 @@ def spawner_environment(s):
     return env
 
 
+def _host_config(s):
+    """What every student's container gets from the engine, whatever the launch asks for."""
+    config = {'privileged': s['privileged'], 'auto_remove': False, 'pids_limit': s['pids_limit']}
+    if s['no_new_privileges']:
+        config['security_opt'] = ['no-new-privileges']
+    return config
+
+
+# The class the hub spawns: upstream's, whose single-user server Moodle's pages may frame.
+SPAWNER_CLASS = 'MoodleFramedLTIContainerSpawner'
+SPAWNER_SUBCLASS = """
+
+# Upstream's single-user server sends frame-ancestors 'self', which keeps it out of Moodle's iframe.
+class %s(LTIContainerSpawner):
+    \"\"\"Upstream's class; its single-user server lets Moodle's pages frame it.\"\"\"
+
+    def get_args(self):
+        return framed_args(super().get_args())
+
+
+c.JupyterHub.spawner_class = %s
+""" % (SPAWNER_CLASS, SPAWNER_CLASS)
+
+# Left to the system, the hub and the proxy when 'auto' sizes the active server limit.
+AUTO_SERVER_RESERVE = 2 * 1024 ** 3
+
+
 def _render_spawner(s, depends):
     a = _assign
     out = [HEADER, "# LTIContainerSpawner's settings, loaded by the hub's configuration (load_subconfig).\n"]
     out += _depends_header(depends, sorted(depends))
     out += [
-        '\nimport sys\n\nc = get_config()  # noqa: F821\n\n',
+        '\nimport ast\nimport fnmatch\nimport grp\nimport json\nimport math\nimport os\nimport pwd\nimport re\nimport sys\n\n'
+        'c = get_config()  # noqa: F821\n\n',
         a('spawner_dir', s['spawner_dir']),
         'if spawner_dir not in sys.path:\n    sys.path.append(spawner_dir)\n',
         'from lticontainerspawner import LTIContainerSpawner  # noqa: E402\n',
-        '\nc.JupyterHub.spawner_class = LTIContainerSpawner\n',
+        "# The hub spawns upstream's class through the subclass at the end of this file.\n",
         '# The spawner reads the LTI launch (custom parameters) from auth_state.\n',
         'c.Spawner.auth_state_hook = LTIContainerSpawner.userdata_hook\n',
         a('c.Spawner.start_timeout', s['start_timeout']),
         a('c.Spawner.http_timeout', s['http_timeout']),
         a('c.Spawner.default_url', s['default_url']),
-        '# Course defaults; the launch may ask for others (lms_cpulimit, lms_memlimit).\n',
+        '# Course defaults; a launch may ask for others (lms_cpulimit, lms_memlimit), up to the maxima below.\n',
         a('c.Spawner.cpu_limit', s['cpu_limit']),
         a('c.Spawner.mem_limit', s['mem_limit']),
         'c.Spawner.environment = {\n',
@@ -446,15 +599,40 @@ def _render_spawner(s, depends):
         "# Stopping a server removes its container (the spawner's remove); the engine itself must not\n",
         '# (AutoRemove): Docker before 24.0.8 removes such containers when it restarts (moby/moby#46308).\n',
         'c.DockerSpawner.remove = True\n',
-        "# Containers start as root; the image's start script drops to the student's uid.\n",
+        "# Containers start as root; the image's start script drops to the student's uid. A fork bomb\n",
+        '# stops at pids_limit; no-new-privileges: no setuid program gives the student root again.\n',
         "c.DockerSpawner.extra_create_kwargs = {'user': 'root'}\n",
-        "c.DockerSpawner.extra_host_config = {'privileged': %r, 'auto_remove': False}\n" % s['privileged'],
+        a('c.DockerSpawner.extra_host_config', _host_config(s)),
     ]
     out += [a('c.LTIContainerSpawner.%s' % name, s[key]) for name, key in (
         ('use_group', 'use_group'), ('default_group', 'default_group'), ('group_home_dir', 'group_home_dir'),
         ('user_home_dir', 'user_home_dir'), ('projects_dir', 'projects_dir'), ('works_dir', 'works_dir'),
         ('volumes_dir', 'volumes_dir'), ('teacher_gname', 'teacher_group'), ('teacher_gid', 'teacher_gid'),
         ('base_id', 'base_id'), ('act_limit', 'act_limit'), ('notice_poll', 'notice_poll'))]
+    if s['active_server_limit'] == 'auto':
+        out += [
+            "\n# Servers running at once: the host's memory, less %d GiB for the system, the hub and the proxy,\n"
+            % (AUTO_SERVER_RESERVE // 1024 ** 3),
+            "# in servers of the course default memory (lticontainerspawner_active_server_limit: auto).\n",
+            "c.JupyterHub.active_server_limit = max(1, (os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')\n"
+            "                                          - %d) // %d)\n" % (AUTO_SERVER_RESERVE, s['mem_limit']),
+        ]
+    else:
+        out += ['\n# Servers running at once (0: no limit).\n',
+                a('c.JupyterHub.active_server_limit', s['active_server_limit'])]
+    out += [
+        '\n# The launch guard: upstream applies whatever a launch asks for; these hooks run first.\n',
+        'GUARD = {\n',
+    ]
+    out.extend('    %r: %r,\n' % item for item in sorted(guard_settings(s).items()))
+    out += [
+        '}\n',
+        "LOGIN_DEFS = '/etc/login.defs'\n",
+        GUARD_SOURCE,
+        '\n\nc.Authenticator.post_auth_hook = refuse_unsafe_login\n',
+        'c.Spawner.pre_spawn_hook = guard_launch\n',
+        SPAWNER_SUBCLASS,
+    ]
     return ''.join(out)
 
 

@@ -68,22 +68,46 @@ options:
         C(concurrent_spawn_limit) > 0;
         C(admin_users) list of hub administrators, may be empty;
         C(frame_ancestors) CSP C(frame-ancestors) sources allowed to embed the hub;
+        C(frame_ancestors_allow_wildcard) whether C(frame_ancestors) may hold a source that allows any site of a scheme
+        (C(*), C(https:), C(https://*), C(https://*.example.org)), refused otherwise;
         C(spawner_config) (optional) absolute path of the spawner's configuration file, loaded last;
         C(watch_files) (optional) absolute paths whose sha256 the file records."
       - "The API token's role gets exactly the scopes Moodle's calls need:
         C(list:users), C(read:users), C(read:servers), C(delete:servers), C(delete:users)."
       - "Upstream example values, values made of one repeated character and values containing
         C(example) or C(changeme) are refused for C(lti_consumer_key), C(lti_consumer_secret) and C(api_token)."
+      - "The spawner file adds two hooks around upstream's class, which it does not change:
+        C(Authenticator.post_auth_hook) refuses at login (HTTP 403 with the reason) LMS user names that do not match
+        C(username_pattern), are in C(reserved_names) or name a system account of the host (outside C(UID_MIN)..C(UID_MAX)
+        of C(/etc/login.defs)); C(Spawner.pre_spawn_hook) checks the name again and refuses a launch (the student sees why)
+        with an image not allowed, before anything is pulled, or that upstream would run with a system uid or gid, another
+        account's uid or a home outside its group's directory; it clamps CPU and memory and logs what it clamped."
+      - "The hub spawns a subclass of upstream's class whose C(get_args) merges into the C(--ServerApp.tornado_settings)
+        argument upstream passes the single-user server the header C(Content-Security-Policy: frame-ancestors 'self'
+        <moodle_origin>) and C(xsrf_cookie_kwargs) C(SameSite=None), C(Secure), keeping upstream's keys, so that Moodle's
+        iframe shows JupyterLab (the server's own default, C(frame-ancestors 'self'), refuses it). The value is one word
+        that traitlets reads as a Python literal: no space or quote, escaped inside strings."
       - "O(kind=spawner) keys:
         C(spawner_dir) absolute path of the directory holding C(lticontainerspawner.py);
-        C(image) default single-user image; C(privileged) run containers privileged;
+        C(image) default single-user image, one that C(allowed_images) or C(allowed_image_patterns) allows;
+        C(allowed_images) (non-empty) and C(allowed_image_patterns) (C(fnmatch) patterns, may be empty) the images a launch's
+        C(lms_image) may name, compared in Docker's familiar form with a tag (C(python) is C(python:latest));
+        C(privileged) run containers privileged; C(no_new_privileges) start them with C(no-new-privileges);
+        C(pids_limit) processes per container, >= 16;
+        C(active_server_limit) servers running at once, an integer >= 0 (0 no limit) or V(auto) (the host's memory less
+        2 GiB, in servers of C(mem_limit), when the hub starts);
+        C(username_pattern) regular expression an LMS user name must fully match, refused when it accepts a name that starts
+        with a dot or holds a path separator or a control character; C(reserved_names) names refused whatever the pattern;
+        C(moodle_origin) Moodle's origin (scheme, host, optional port), the only site besides the hub that may frame a
+        student's server;
         C(start_timeout), C(http_timeout) seconds, > 0;
         C(use_group); C(group_home_dir) absolute; C(user_home_dir) absolute, must contain C({username});
         C(projects_dir), C(works_dir), C(volumes_dir) single directory names;
         C(default_group) group for users unknown to the host; C(teacher_group) and C(teacher_gid) (1000-60000) the
         teachers' group; C(base_id) >= 1000; C(act_limit) seconds, >= 0;
-        C(cpu_limit) CPUs, >= 0, 0 means no limit;
-        C(mem_limit) bytes, >= 0, 0 means no limit; also V(512M), V(1G), V(2,147,483,648);
+        C(cpu_limit) CPUs when the launch asks for none, > 0 and at most C(max_cpu_limit);
+        C(mem_limit) bytes when the launch asks for none, > 0 and at most C(max_mem_limit); also V(512M), V(1G), V(2,147,483,648);
+        C(max_cpu_limit) and C(max_mem_limit) what a launch asking for more, for 0 or for something that is not a number gets;
         C(default_url) must match C(^/[a-z/]*$); C(notice_poll) seconds, > 0;
         C(environment) (optional) container environment, merged over
         C(GRANT_SUDO=no), C(PRJCT_DIR=<projects_dir>), C(WORK_DIR=<works_dir>), C(VOLUME_DIR=<volumes_dir>),
@@ -114,7 +138,15 @@ EXAMPLES = r"""
     settings:
       spawner_dir: /usr/local/etc/ltictr
       image: ghcr.io/jupyter-fumihax/jupyterhub-ltictr.singleuser:latest
+      allowed_images: [ghcr.io/jupyter-fumihax/jupyterhub-ltictr.singleuser:latest]
+      allowed_image_patterns: ["ghcr.io/myuni/*"]
       privileged: false
+      no_new_privileges: true
+      pids_limit: 1024
+      active_server_limit: auto
+      username_pattern: "[a-z0-9_][a-z0-9_.@-]{0,99}"
+      reserved_names: [admin, administrator, root, docker, podman, jupyterhub]
+      moodle_origin: https://moodle.example.ac.jp
       start_timeout: 120
       http_timeout: 60
       use_group: true
@@ -129,7 +161,9 @@ EXAMPLES = r"""
       base_id: 30000
       act_limit: 6000
       cpu_limit: 1.0
+      max_cpu_limit: 2.0
       mem_limit: 2G
+      max_mem_limit: 4G
       default_url: /lab
       notice_poll: 60
       environment:
@@ -159,6 +193,7 @@ EXAMPLES = r"""
       concurrent_spawn_limit: 200
       admin_users: []
       frame_ancestors: "'self' https://moodle.example.ac.jp"
+      frame_ancestors_allow_wildcard: false
       spawner_config: /usr/local/etc/ltictr/lticontainerspawner_config.py
       watch_files:
         - /usr/local/etc/ltictr/lticontainerspawner_config.py

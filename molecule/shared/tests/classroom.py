@@ -1,6 +1,7 @@
 """A student's browser and Moodle's API calls against a hub, from the controller, with the
 collection's own LTI code (stdlib only): a signed launch, the spawn, the OAuth handshake
 with the student's server, and later requests in the same cookie session."""
+import json
 import os
 import sys
 import time
@@ -20,19 +21,49 @@ USER_AREAS = ('/hub/', '/user/')
 class Student:
     """One student's cookie session on one hub (the hub's self-signed certificate is not checked)."""
 
-    def __init__(self, url, name, user_id, custom=None, roles='Learner'):
+    def __init__(self, url, name, user_id, custom=None, roles='Learner', extra=None):
         self.name, self.user_id, self.roles = name, str(user_id), roles
         self.custom = dict({'lms_sessioninfo': '1,1', 'lms_users': name}, **(custom or {}))
+        # Launch fields beyond the custom ones, as a patched Moodle sends (ext_user_userid, ...).
+        self.extra = dict(extra or {})
         self.hub = HubClient(url, validate_certs=False, timeout=30)
+
+    def login(self):
+        """Moodle's signed launch alone: (HTTP status, page body)."""
+        fields = dict(launch_fields(self.user_id, self.name, self.roles, custom=self.custom), **self.extra)
+        signed = sign_launch(self.hub.url('/hub/lti/launch'), fields, KEY, SECRET)
+        status, _headers, body = self.hub.request('POST', '/hub/lti/launch', data=signed)
+        return status, body.decode('utf-8', 'replace')
 
     def launch(self, timeout=120):
         """What Moodle's launch and the Start button do; returns the hub's model of the server."""
-        fields = launch_fields(self.user_id, self.name, self.roles, custom=self.custom)
-        signed = sign_launch(self.hub.url('/hub/lti/launch'), fields, KEY, SECRET)
-        status, _headers, _body = self.hub.request('POST', '/hub/lti/launch', data=signed)
+        status, _body = self.login()
         assert status == 302, 'launch refused: HTTP %d' % status
         self.hub.follow('GET', '/hub/spawn')
         return self.wait_ready(timeout)
+
+    def refused_spawn(self, timeout=60):
+        """Launch and press Start for a server the hub must not start: (the status and page the
+        student's browser gets from /hub/spawn, the hub's last progress event for the server)."""
+        status, _body = self.login()
+        assert status == 302, 'launch refused: HTTP %d' % status
+        status, _headers, page = self.hub.follow('GET', '/hub/spawn')
+        deadline = time.monotonic() + timeout
+        while True:
+            events = self.progress()
+            if events and events[-1].get('failed'):
+                return status, page.decode('utf-8', 'replace'), events[-1]
+            assert not (events and events[-1].get('ready')), 'the hub started the server of %s' % self.name
+            assert time.monotonic() < deadline, 'no failure for %s: %s' % (self.name, events)
+            time.sleep(1)
+
+    def progress(self):
+        """The hub's progress events for the server (GET .../server/progress, an event stream)."""
+        status, _headers, body = self.hub.request('GET', '/hub/api/users/%s/server/progress' % self.name, headers={
+            'Authorization': 'token %s' % TOKEN, 'Accept': 'text/event-stream'})
+        assert status == 200, status
+        return [json.loads(line[len('data:'):]) for line in body.decode('utf-8').splitlines()
+                if line.startswith('data:')]
 
     def wait_ready(self, timeout=120):
         deadline = time.monotonic() + timeout

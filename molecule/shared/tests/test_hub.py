@@ -7,9 +7,10 @@ import shlex
 import tarfile
 
 import pytest
+import testinfra
 
 from classroom import TOKEN, HubClient
-from conftest import hub_hosts, playbook
+from conftest import INVENTORY, hub_hosts, moodle_hosts, playbook
 from test_term import hub_url
 
 testinfra_hosts = hub_hosts()
@@ -30,7 +31,7 @@ def engine(host):
 
 def test_services_run_and_start_at_boot(host):
     for name in ({'docker': 'docker', 'podman': 'podman.socket'}[engine(host)], 'jupyterhub', 'jupyterhub-proxy',
-                 'ssh', 'lticontainer-tunnel-guard'):
+                 'ssh', 'lticontainer-tunnel-guard', 'lticontainer-hub-guard'):
         service = host.service(name)
         assert service.is_running, name
         assert service.is_enabled, name
@@ -124,6 +125,7 @@ def test_engine_is_set_up_and_has_the_image(host):
     if engine(host) == 'docker':
         daemon = json.loads(host.file('/etc/docker/daemon.json').content_string)
         assert daemon['live-restore'] is True
+        assert daemon['log-driver'] == 'json-file' and daemon['log-opts'] == {'max-size': '10M', 'max-file': '3'}
         assert host.run('docker image inspect %s' % IMAGE).rc == 0
     else:
         socket = host.file('/run/podman/podman.sock')
@@ -207,11 +209,22 @@ def test_moodle_reaches_the_engine_through_the_tunnel(host, launch_report):
     assert tunnel['remote_socket'] == {'docker': '/run/docker.sock', 'podman': '/run/podman/podman.sock'}[engine(host)]
 
 
+def sshd_settings(host, user, address):
+    effective = host.check_output('sshd -T -C user=%s,host=client,addr=%s' % (user, address))
+    return dict(line.split(' ', 1) for line in effective.splitlines())
+
+
 def test_tunnel_user_sshd_settings(host):
     user = engine(host)
-    effective = host.check_output('sshd -T -C user=%s,host=moodle,addr=192.0.2.10' % user)
-    settings = dict(line.split(' ', 1) for line in effective.splitlines())
+    moodle = testinfra.get_host('ansible://%s?ansible_inventory=%s' % (moodle_hosts()[0], INVENTORY)).ansible(
+        'setup', 'gather_subset=network')['ansible_facts']['ansible_default_ipv4']['address']
+    settings = sshd_settings(host, user, moodle)
+    # From Moodle: the password, nothing else, a few attempts.
     assert settings['passwordauthentication'] == 'yes'
+    assert settings['authenticationmethods'] == 'password'
+    assert settings['pubkeyauthentication'] == 'no' and settings['authorizedkeysfile'] == 'none'
+    assert settings['maxauthtries'] == '3'
+    assert 'denyusers' not in settings
     assert settings['allowstreamlocalforwarding'] == 'local'
     # OpenSSH forwards Unix sockets only with local forwarding allowed; TCP is refused by nftables.
     assert settings['allowtcpforwarding'] == 'local'
@@ -219,14 +232,20 @@ def test_tunnel_user_sshd_settings(host):
         assert settings[refused] == 'no', refused
     assert settings['permitlisten'] == 'none'
     assert settings['forcecommand'] == '/usr/sbin/nologin'
+    # From anywhere else the tunnel user is denied.
+    elsewhere = sshd_settings(host, user, '192.0.2.99')
+    assert elsewhere['denyusers'] == '*' and elsewhere['passwordauthentication'] == 'no'
     # Other users keep the site's own settings.
-    others = dict(line.split(' ', 1) for line in host.check_output(
-        'sshd -T -C user=root,host=moodle,addr=192.0.2.10').splitlines())
+    others = sshd_settings(host, 'root', '192.0.2.10')
     assert others.get('forcecommand', 'none') == 'none'
     assert others['permittty'] == 'yes'
     guard = host.check_output('nft list table inet lticontainer_tunnel')
     assert 'meta skuid %d' % host.user(user).uid in guard and 'reject' in guard
+    assert 'tcp dport 22 reject' in guard
     assert host.service('lticontainer-tunnel-guard').is_enabled
+    hub_guard = host.check_output('nft list table inet lticontainer_hub')
+    assert 'tcp dport 8081 iifname "lo" accept' in hub_guard and 'tcp dport 8081 reject' in hub_guard
+    assert host.service('lticontainer-hub-guard').is_enabled
 
 
 def test_students_work_stays_on_the_hub_host(host, launch_report):

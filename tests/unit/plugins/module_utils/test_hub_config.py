@@ -18,7 +18,7 @@ HUB = dict(
     time_zone='JST-9', username_key='ext_user_username',
     crypt_key_file='/var/lib/jupyterhub/crypt_key', cookie_secret_file='/var/lib/jupyterhub/cookie_secret',
     db_url='sqlite:////var/lib/jupyterhub/jupyterhub.sqlite', concurrent_spawn_limit=200,
-    admin_users=[], frame_ancestors="'self' https://moodle.example.ac.jp",
+    admin_users=[], frame_ancestors="'self' https://moodle.example.ac.jp", frame_ancestors_allow_wildcard=False,
 )
 SPAWNER = dict(
     spawner_dir='/usr/local/etc/ltictr', image='ghcr.io/jupyter-fumihax/jupyterhub-ltictr.singleuser',
@@ -27,7 +27,32 @@ SPAWNER = dict(
     projects_dir='jupyter', works_dir='works', volumes_dir='.volumes', default_group='others',
     teacher_group='TEACHER', teacher_gid=7000, base_id=30000, act_limit=6000, cpu_limit=1.0,
     mem_limit='1G', default_url='/lab', notice_poll=60,
+    allowed_images=['ghcr.io/jupyter-fumihax/jupyterhub-ltictr.singleuser:latest', 'python:3.12'],
+    allowed_image_patterns=['ghcr.io/myuni/*'], max_cpu_limit=2.0, max_mem_limit='4G', pids_limit=1024,
+    no_new_privileges=True, active_server_limit='auto', username_pattern=r'[a-z0-9_][a-z0-9_.@-]{0,99}',
+    reserved_names=['admin', 'root', 'docker', 'podman'], moodle_origin='https://moodle.example.ac.jp',
 )
+
+# Upstream's class as far as the rendered file uses it: userdata_hook, and get_args as upstream's
+# (DockerSpawner's arguments, its own tornado_settings dropped, then its own appended as JSON).
+UPSTREAM_STAND_IN = '''import json
+
+
+class DockerSpawner:
+    def get_args(self):
+        return ['--ServerApp.tornado_settings={"dropped":1}', '--debug']
+
+
+class LTIContainerSpawner(DockerSpawner):
+    userdata_hook = staticmethod(lambda s, a: None)
+
+    def get_args(self):
+        args = [a for a in super().get_args() if not a.startswith('--ServerApp.tornado_settings=')]
+        args.append('--SingleUserNotebookApp.default_url=/lab')
+        settings = {'page_config_data': {'jnotice': {'path': 'jupyter/works/.jnotice.txt', 'pollMs': 60000}}}
+        args.append('--ServerApp.tornado_settings=' + json.dumps(settings, separators=(',', ':')))
+        return args
+'''
 
 
 def check(kind, base, prefix='', **changes):
@@ -74,6 +99,11 @@ def test_every_role_owned_setting_is_required():
     ('admin_users', 'admin'),
     ('admin_users', ['']),
     ('frame_ancestors', "https://*; script-src *"),
+    ('frame_ancestors', "'self' https://*"),
+    ('frame_ancestors', "'self' https:"),
+    ('frame_ancestors', "*"),
+    ('frame_ancestors', "'self' https://*.example.ac.jp"),
+    ('frame_ancestors_allow_wildcard', 'perhaps'),
     ('spawner_config', 'relative.py'),
     ('watch_files', ['/ok', 'relative']),
     ('watch_files', '/not/a/list'),
@@ -103,8 +133,35 @@ def test_bad_hub_value_is_refused_naming_the_variable(key, value):
     ('act_limit', -1),
     ('cpu_limit', -0.5),
     ('cpu_limit', 'lots'),
+    ('cpu_limit', 0),
+    ('cpu_limit', 2.5),
+    ('max_cpu_limit', 'inf'),
     ('mem_limit', '1 gigabyte'),
     ('mem_limit', -1),
+    ('mem_limit', 0),
+    ('mem_limit', '8G'),
+    ('max_mem_limit', 'lots'),
+    ('image', 'evil/image:1'),
+    ('allowed_images', []),
+    ('allowed_images', ['two words']),
+    ('allowed_image_patterns', 'ghcr.io/*'),
+    ('pids_limit', 0),
+    ('pids_limit', 'many'),
+    ('active_server_limit', 'some'),
+    ('active_server_limit', -1),
+    ('no_new_privileges', 'maybe'),
+    ('username_pattern', '.*'),
+    ('username_pattern', '[a-z.]+'),
+    ('username_pattern', '[^/]+'),
+    ('username_pattern', '('),
+    ('reserved_names', 'admin'),
+    ('reserved_names', ['']),
+    ('moodle_origin', 'moodle.example.ac.jp'),
+    ('moodle_origin', 'https://moodle.example.ac.jp/'),
+    ('moodle_origin', 'https://moodle.example.ac.jp/mod/lti'),
+    ('moodle_origin', 'https://*'),
+    ('moodle_origin', "https://m.example.org 'unsafe-inline'"),
+    ('moodle_origin', ''),
     ('environment', {'BAD NAME': 'x'}),
     ('environment', {'NB_UMASK': 31}),
 ])
@@ -134,11 +191,10 @@ def test_unknown_key_is_refused():
     ('512M', 536870912),
     ('2,147,483,648', 2147483648),
     ('1GiB', 1073741824),
-    ('0', 0),
     (4096, 4096),
 ])
 def test_mem_limit_is_normalised_to_bytes(value, expected):
-    values, errors = check('spawner', SPAWNER, mem_limit=value)
+    values, errors = check('spawner', SPAWNER, mem_limit=value, max_mem_limit='8G')
     assert errors == [] and values['mem_limit'] == expected
 
 
@@ -206,8 +262,7 @@ def load(tmp_path, hub=None, spawner=None, write_spawner=True):
                                                       proxy_env_file=str(tmp_path / 'proxy.env'),
                                                       spawner_config=str(spawner_file)), **(hub or {})))
     assert errors == []
-    (tmp_path / 'lticontainerspawner.py').write_text(
-        'class LTIContainerSpawner:\n    userdata_hook = staticmethod(lambda s, a: None)\n')
+    (tmp_path / 'lticontainerspawner.py').write_text(UPSTREAM_STAND_IN)
     if write_spawner:
         spawner_file.write_text(hc.render('spawner', spawner_values))
     (tmp_path / 'crypt_key').write_text('  crypt-key-from-file\n')
@@ -262,13 +317,16 @@ def test_students_servers_outlive_the_hub(tmp_path):
     assert c.JupyterHub.cleanup_proxy is False
     # Stopping a server removes its container, but the engine never does it on its own.
     assert c.DockerSpawner.remove is True
-    assert c.DockerSpawner.extra_host_config == {'privileged': False, 'auto_remove': False}
+    assert c.DockerSpawner.extra_host_config == {'privileged': False, 'auto_remove': False, 'pids_limit': 1024,
+                                                 'security_opt': ['no-new-privileges']}
 
 
 def test_spawner_config_uses_the_class_from_spawner_dir(tmp_path):
     c, _loaded, _env = load(tmp_path)
-    assert c.JupyterHub.spawner_class.__module__ == 'lticontainerspawner'
-    assert c.JupyterHub.spawner_class.__name__ == 'LTIContainerSpawner'
+    # Upstream's class, through the subclass whose single-user server Moodle may frame.
+    upstream, = c.JupyterHub.spawner_class.__bases__
+    assert (upstream.__module__, upstream.__name__) == ('lticontainerspawner', 'LTIContainerSpawner')
+    assert c.JupyterHub.spawner_class.__name__ == hc.SPAWNER_CLASS
     assert c.Spawner.auth_state_hook is c.JupyterHub.spawner_class.userdata_hook
     assert c.DockerSpawner.image == SPAWNER['image']
     assert c.DockerSpawner.extra_create_kwargs == {'user': 'root'}
@@ -310,11 +368,13 @@ def test_scopes_constant_is_exactly_what_moodle_calls():
 def test_settings_change_the_running_config(tmp_path):
     c, _loaded, _env = load(tmp_path, hub=dict(ip_addr='2001:db8::1', port='8443', admin_users=['b', 'a']),
                             spawner=dict(default_group='students', mem_limit='2,147,483,648', privileged='yes',
-                                         environment={'GRANT_SUDO': 'yes', 'EXTRA': 'x'}))
+                                         environment={'GRANT_SUDO': 'yes', 'EXTRA': 'x'}, pids_limit='256',
+                                         no_new_privileges=False, active_server_limit=12))
     assert c.JupyterHub.bind_url == 'https://[2001:db8::1]:8443'
     assert c.JupyterHub.hub_connect_ip == '2001:db8::1'
     assert c.Authenticator.admin_users == {'a', 'b'}
-    assert c.DockerSpawner.extra_host_config == {'privileged': True, 'auto_remove': False}
+    assert c.DockerSpawner.extra_host_config == {'privileged': True, 'auto_remove': False, 'pids_limit': 256}
+    assert c.JupyterHub.active_server_limit == 12
     assert c.LTIContainerSpawner.default_group == 'students'
     assert c.Spawner.mem_limit == 2147483648
     assert c.Spawner.environment['GRANT_SUDO'] == 'yes' and c.Spawner.environment['EXTRA'] == 'x'
