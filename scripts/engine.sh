@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Make sure a Docker engine answers on this machine: install Debian's engine (and the
-# image builder and SSH client the sandbox uses) when missing, and start dockerd when none runs.
+# Make sure a Docker engine answers on this machine: install Debian's engine (and the image
+# builder and SSH client the sandbox uses, and the browser the tests drive) when missing, and
+# start dockerd when none runs.
 set -euo pipefail
 
 missing=0
-for tool in dockerd debootstrap ssh-keygen; do command -v "$tool" >/dev/null 2>&1 || missing=1; done
+for tool in dockerd debootstrap ssh-keygen chromium; do command -v "$tool" >/dev/null 2>&1 || missing=1; done
 if [ "$missing" = 1 ]; then
-  echo "engine: installing docker.io, debootstrap and openssh-client from the distribution"
+  echo "engine: installing docker.io, debootstrap, openssh-client and chromium from the distribution"
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends docker.io debootstrap openssh-client >/dev/null
+  apt-get install -y -qq --no-install-recommends docker.io debootstrap openssh-client chromium >/dev/null
 fi
 
 if ! docker info >/dev/null 2>&1; then

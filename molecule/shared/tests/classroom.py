@@ -28,12 +28,22 @@ class Student:
         self.extra = dict(extra or {})
         self.hub = HubClient(url, validate_certs=False, timeout=30)
 
+    def signed_launch(self, action, next_url=None):
+        """The signed form fields Moodle's launch page posts to action (the hub's /hub/lti/launch)."""
+        custom = dict(self.custom, next=next_url) if next_url else self.custom
+        fields = dict(launch_fields(self.user_id, self.name, self.roles, custom=custom), **self.extra)
+        return sign_launch(action, fields, KEY, SECRET)
+
+    def post_launch(self):
+        """Moodle's signed launch alone: (HTTP status, response headers, page body)."""
+        signed = self.signed_launch(self.hub.url('/hub/lti/launch'))
+        status, headers, body = self.hub.request('POST', '/hub/lti/launch', data=signed)
+        return status, headers, body.decode('utf-8', 'replace')
+
     def login(self):
         """Moodle's signed launch alone: (HTTP status, page body)."""
-        fields = dict(launch_fields(self.user_id, self.name, self.roles, custom=self.custom), **self.extra)
-        signed = sign_launch(self.hub.url('/hub/lti/launch'), fields, KEY, SECRET)
-        status, _headers, body = self.hub.request('POST', '/hub/lti/launch', data=signed)
-        return status, body.decode('utf-8', 'replace')
+        status, _headers, body = self.post_launch()
+        return status, body
 
     def launch(self, timeout=120):
         """What Moodle's launch and the Start button do; returns the hub's model of the server."""
