@@ -13,7 +13,7 @@ export DISTRO ENGINE FIREWALL HUBS
 LTICONTAINER_UPSTREAM_DIR ?= $(wildcard $(abspath ../shared/upstream))
 export LTICONTAINER_UPSTREAM_DIR
 
-.PHONY: sandbox sandbox-down test lint unit molecule docs changelog venv clean
+.PHONY: sandbox sandbox-down bench test lint unit molecule docs changelog venv clean
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -31,6 +31,12 @@ sandbox: venv
 
 sandbox-down: venv
 	SANDBOX_DOWN=1 scripts/sandbox.sh
+
+# The launch storm: STUDENTS (50) launches at once against the sandbox's hub, measured and plotted
+# into .cache/bench (docs/benchmark.md has the method). Converges the sandbox first.
+STUDENTS ?= 50
+bench: sandbox
+	python scripts/bench_storm.py --students $(STUDENTS)
 
 test: lint unit molecule
 
