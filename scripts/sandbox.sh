@@ -75,11 +75,16 @@ run playbooks/site.yml | tee "$report/converge.log"
 t2=$(date +%s)
 run playbooks/verify.yml -e "verify_report_dir=$report" | tee "$report/verify.log"
 t3=$(date +%s)
+# JupyterLab inside a Moodle-like page's iframe, in Debian's chromium (screenshot in .cache/browser).
+browser_ok=0
+browser=$(python scripts/iframe_check.py 2>&1) || browser_ok=1
 
 echo
 echo "=== lticontainer.hub sandbox ($distro, $engine, firewall $firewall, $count hub(s)) ==="
 echo "images and hub containers: $((t1 - t0)) s, converge (site.yml): $((t2 - t1)) s, verify.yml: $((t3 - t2)) s"
 grep -E '^[^ ]+ +: ok=' "$report/converge.log" | awk '{print "converge " $1 ": " $3 " " $4 " " $6}'
 cat "$report/summary.txt"
+echo "$browser"
 echo "secrets: $inventory/group_vars/hubs/vault.yml (ansible-vault, password file $inventory/.vault-pass);"
 echo "         per-hub generated secrets in /var/lib/jupyterhub on each hub (0600)"
+exit "$browser_ok"
