@@ -25,6 +25,8 @@ def main():
     moodle = origin.split('://', 1)[1]
     url = yaml.safe_load(hub_exec(HUB, 'cat /etc/ansible/facts.d/lticontainer_hub.fact'))['url']
     keys = secrets()
+    # The pages' directory comes with the server, so it starts first.
+    address = serve_origins(CLIENT, [moodle])
     action = url + '/hub/lti/launch'
     fields = launch_fields('4242', USER, 'Learner', custom={'lms_sessioninfo': '1,1', 'lms_users': USER,
                                                            'next': '/hub/spawn'})
@@ -34,7 +36,7 @@ def main():
     os.makedirs(os.path.dirname(shot), exist_ok=True)
     start = time.monotonic()
     try:
-        loaded = open_in_iframe('%s/%s.html' % (origin, USER), serve_origins(CLIENT, [moodle]), [moodle], screenshot=shot)
+        loaded = open_in_iframe('%s/%s.html' % (origin, USER), address, [moodle], screenshot=shot)
     finally:
         HubClient(url, validate_certs=False).api('DELETE', '/hub/api/users/%s/server' % USER, keys['vault_api_token'])
     print("browser: JupyterLab %s in %s's iframe (%.0f s); screenshot %s"
