@@ -18,6 +18,8 @@ import re
 
 from ansible_collections.lticontainer.hub.plugins.module_utils.launch_guard import SOURCE as GUARD_SOURCE
 from ansible_collections.lticontainer.hub.plugins.module_utils.launch_guard import UNSAFE_NAMES
+from ansible_collections.lticontainer.hub.plugins.module_utils.proxy import environment as proxy_environment
+from ansible_collections.lticontainer.hub.plugins.module_utils.proxy import no_proxy_list, url_problem
 
 KINDS = ('hub', 'spawner')
 
@@ -301,6 +303,27 @@ def _environment(value):
     return dict(value)
 
 
+def _container_proxy(value):
+    # The outbound proxy the students' containers get; {} (the default): none.
+    if not isinstance(value, dict):
+        raise _Invalid('must be a mapping with http_proxy, https_proxy and no_proxy')
+    unknown = sorted(set(value) - set(CONTAINER_PROXY_KEYS))
+    if unknown:
+        raise _Invalid('unknown key %s (known: %s)' % (', '.join(unknown), ', '.join(CONTAINER_PROXY_KEYS)))
+    result = {}
+    for key in ('http_proxy', 'https_proxy'):
+        url = value.get(key) or ''
+        problem = url_problem(url) if url else None
+        if problem:
+            raise _Invalid('%s %s' % (key, problem))
+        result[key] = url
+    try:
+        result['no_proxy'] = no_proxy_list(value.get('no_proxy') or [])
+    except ValueError as exc:
+        raise _Invalid('no_proxy %s' % exc)
+    return result if result['http_proxy'] or result['https_proxy'] else {}
+
+
 # ---------------------------------------------------------------- schemas
 # key -> (checker, default). Settings the roles own have no default here (_REQUIRED): each
 # value is defined once, in a role's defaults, and passed in; only optional ones have one.
@@ -359,8 +382,11 @@ SCHEMAS = {
         'default_url': (_default_url, _REQUIRED),
         'notice_poll': (_int_range(1), _REQUIRED),
         'environment': (_environment, {}),
+        'container_proxy': (_container_proxy, {}),
     },
 }
+
+CONTAINER_PROXY_KEYS = ('http_proxy', 'https_proxy', 'no_proxy')
 
 # Spawner environment defaults (upstream's); the user's `environment` is merged over these.
 BASE_ENVIRONMENT = (
@@ -537,9 +563,17 @@ def _depends_header(depends, paths):
             + ['#   %s %s\n' % (path, depends.get(path) or 'absent') for path in paths])
 
 
+# Stands for the rendered config's _no_proxy function in the spawner's environment.
+NO_PROXY_AT_SPAWN = object()
+
+
 def spawner_environment(s):
     env = dict((k, s[v] if v in ('projects_dir', 'works_dir', 'volumes_dir') else v)
                for k, v in BASE_ENVIRONMENT)
+    proxy = s['container_proxy']
+    if proxy:
+        env.update(proxy_environment(proxy['http_proxy'], proxy['https_proxy']))
+        env['no_proxy'] = env['NO_PROXY'] = NO_PROXY_AT_SPAWN
     env.update(s['environment'])
     return env
 
@@ -571,6 +605,20 @@ c.JupyterHub.spawner_class = %s
 AUTO_SERVER_RESERVE = 2 * 1024 ** 3
 
 
+def _env_value(value):
+    return '_no_proxy' if value is NO_PROXY_AT_SPAWN else repr(value)
+
+
+CONTAINER_NO_PROXY = '''
+
+def _no_proxy(spawner):
+    hub_host = urlsplit(spawner.hub_connect_url or spawner.hub.api_url).hostname
+    return ','.join(container_no_proxy + [hub_host])
+
+
+'''
+
+
 def _render_spawner(s, depends):
     a = _assign
     out = [HEADER, "# LTIContainerSpawner's settings, loaded by the hub's configuration (load_subconfig).\n"]
@@ -590,9 +638,18 @@ def _render_spawner(s, depends):
         '# Course defaults; a launch may ask for others (lms_cpulimit, lms_memlimit), up to the maxima below.\n',
         a('c.Spawner.cpu_limit', s['cpu_limit']),
         a('c.Spawner.mem_limit', s['mem_limit']),
-        'c.Spawner.environment = {\n',
     ]
-    out.extend('    %r: %r,\n' % item for item in sorted(spawner_environment(s).items()))
+    if s['container_proxy']:
+        out += [
+            "\n# The outbound proxy, passed on to the students' containers. The hub's own address (the spawner\n",
+            '# knows it only when it starts a server) is always reached directly: what the students run must\n',
+            '# not send the hub API to the proxy.\n',
+            'from urllib.parse import urlsplit  # noqa: E402\n\n',
+            a('container_no_proxy', s['container_proxy']['no_proxy']),
+            CONTAINER_NO_PROXY,
+        ]
+    out += ['c.Spawner.environment = {\n']
+    out.extend('    %r: %s,\n' % (k, _env_value(v)) for k, v in sorted(spawner_environment(s).items()))
     out += [
         '}\n',
         a('c.DockerSpawner.image', s['image']),

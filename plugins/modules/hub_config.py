@@ -111,7 +111,12 @@ options:
         C(default_url) must match C(^/[a-z/]*$); C(notice_poll) seconds, > 0;
         C(environment) (optional) container environment, merged over
         C(GRANT_SUDO=no), C(PRJCT_DIR=<projects_dir>), C(WORK_DIR=<works_dir>), C(VOLUME_DIR=<volumes_dir>),
-        C(NB_UMASK=0037), C(CONDA_DIR=/opt/conda), C(CHOWN_HOME=yes), C(CHOWN_HOME_OPTS=-R); values must be strings."
+        C(NB_UMASK=0037), C(CONDA_DIR=/opt/conda), C(CHOWN_HOME=yes), C(CHOWN_HOME_OPTS=-R); values must be strings;
+        C(container_proxy) (optional) the outbound proxy the students' containers get, a mapping of C(http_proxy) and
+        C(https_proxy) (C(http://) or C(https://) URLs, empty for none) and C(no_proxy) (a list of hosts, domains and
+        addresses): each set URL is passed as C(http_proxy)/C(HTTP_PROXY) and C(https_proxy)/C(HTTPS_PROXY), and
+        C(no_proxy)/C(NO_PROXY) is that list followed by the hub's own address, which the spawner knows when it starts
+        a server; entries of C(environment) win. Empty (the default), or neither URL set: no proxy variables."
     type: dict
     required: true
 extends_documentation_fragment:
