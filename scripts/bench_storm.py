@@ -77,7 +77,10 @@ def launch(url, name, user_id, custom, keys, deadline, result):
         status = hub.request('POST', '/hub/lti/launch', data=signed)[0]
         if status != 302:
             raise RuntimeError('launch refused: HTTP %d' % status)
-        hub.follow('GET', '/hub/spawn')
+        status = hub.follow('GET', '/hub/spawn')[0]
+        if status >= 400:
+            # 429: more servers than the hub's active_server_limit (lticontainerspawner_active_server_limit).
+            raise RuntimeError('spawn refused: HTTP %d' % status)
         while time.monotonic() - start < deadline:
             status, model = hub.api('GET', '/hub/api/users/' + name, keys['vault_api_token'])
             if status == 200 and server_state(model)[0]:
