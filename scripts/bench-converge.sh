@@ -51,7 +51,7 @@ converge() {
     --limit lticontainer-sandbox-hub1 -e "{\"sandbox_hub_addresses\": {\"lticontainer-sandbox-hub1\": \"$address\"}}" \
     -e sandbox_moodle_address=192.0.2.10 \
     -e sandbox_singleuser_image="$su_image" -e sandbox_singleuser_archive="$su_archive" playbooks/site.yml \
-    >".cache/bench-converge-$1.log"
+    >".cache/bench-converge-$1.log" || { echo "converge $1 failed: .cache/bench-converge-$1.log" >&2; return 1; }
   python3 -c "import time; print(time.time() - $s)"
 }
 fresh_s=$(converge fresh)
