@@ -1,6 +1,7 @@
 """What a launch, a student's container and the outside can reach on a hub: each attack tried
 against the converged hubs, from the controller, from the Moodle stand-in and from inside a
 student's container, and the refusal or the clamp it meets."""
+import inspect
 import json
 import os
 import re
@@ -458,22 +459,28 @@ def test_the_active_server_limit_refuses_one_server_too_many(host, student):
         wait_for_hub(hub_url(host))
 
 
-SAMPLER = r'''
-import os, time
+def cmdline_hits(needles):
+    """(a needle's first 6 bytes, the command line with the needle masked) for each process whose command
+    line holds one of needles (bytes). The hub's sampler runs this same source."""
+    hits = []
+    for pid in os.listdir('/proc'):
+        try:
+            with open('/proc/%s/cmdline' % pid, 'rb') as f:
+                line = f.read()
+        except OSError:
+            continue
+        hits.extend((needle[:6], line.replace(needle, b'<secret>').replace(b'\0', b' ')[:200])
+                    for needle in needles if needle in line)
+    return hits
+
+
+SAMPLER = 'import os, time\n\n\n' + inspect.getsource(cmdline_hits) + r'''
 needles = [n.encode() for n in open('/root/.lticontainer-needles').read().split()]
 with open('/root/.lticontainer-seen', 'wb') as seen:
     while not os.path.exists('/root/.lticontainer-stop'):
-        for pid in os.listdir('/proc'):
-            try:
-                with open('/proc/%s/cmdline' % pid, 'rb') as f:
-                    line = f.read()
-            except OSError:
-                continue
-            for needle in needles:
-                if needle in line:
-                    line = line.replace(needle, b'<secret>').replace(b'\0', b' ')[:200]
-                    seen.write(needle[:6] + b' in ' + line + b'\n')
-                    seen.flush()
+        for short, line in cmdline_hits(needles):
+            seen.write(short + b' in ' + line + b'\n')
+            seen.flush()
         time.sleep(0.005)
 '''
 
@@ -492,13 +499,7 @@ class ControllerSampler(threading.Thread):
 
     def run(self):
         while not self.done.is_set():
-            for pid in os.listdir('/proc'):
-                try:
-                    with open('/proc/%s/cmdline' % pid, 'rb') as handle:
-                        line = handle.read()
-                except OSError:
-                    continue
-                self.seen.extend(needle[:6] for needle in self.needles if needle in line)
+            self.seen.extend(short for short, _line in cmdline_hits(self.needles))
             time.sleep(0.005)
 
 
