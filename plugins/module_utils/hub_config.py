@@ -28,6 +28,9 @@ KINDS = ('hub', 'spawner')
 # Upstream grants only 'admin:users', which lacks delete:servers (403 on the server stop).
 SERVICE_SCOPES = ['list:users', 'read:users', 'read:servers', 'delete:servers', 'delete:users']
 
+# What serves the hub's HTTPS port and the proxy API, each as its own systemd unit.
+PROXIES = ('configurable-http-proxy', 'ltictr_proxy')
+
 USERNAME_KEYS = ('ext_user_username', 'custom_lis_user_username', 'ext_d2l_username',
                  'lis_person_sourcedid', 'user_id')
 
@@ -334,6 +337,7 @@ SCHEMAS = {
         'hub_api_port': (_int_range(1, 65535), _REQUIRED),
         'proxy_api_port': (_int_range(1, 65535), _REQUIRED),
         'proxy_env_file': (_abspath, _REQUIRED),
+        'proxy': (_choice(PROXIES), _REQUIRED),
         'lti_consumer_key': (_consumer_key, _REQUIRED),
         'lti_consumer_secret': (_secret(16), _REQUIRED),
         'api_token': (_secret(8), _REQUIRED),
@@ -541,6 +545,19 @@ def _read_env_secret(path, name):
 '''
 
 
+# Why the hub does not start its proxy, and which one answers api_url.
+PROXY_NOTES = {
+    'configurable-http-proxy': (
+        "\n# configurable-http-proxy runs as its own systemd unit, so it and the students' routes\n"
+        '# outlive a restart of the hub; the hub finds its routes again when it starts.\n'),
+    'ltictr_proxy': (
+        "\n# LTIContainerSpawner's ltictr_proxy serves the HTTPS port in place of configurable-http-proxy\n"
+        "# and reports the students' cell executions to Moodle; its ltictr_api_server speaks the same API\n"
+        "# at api_url with the same token. It runs as its own systemd unit, so it and the students' routes\n"
+        '# outlive a restart of the hub; the hub finds its routes again when it starts.\n'),
+}
+
+
 def _assign(name, value):
     # repr() makes every value a Python literal: strings cannot break out of their quotes.
     return '%s = %r\n' % (name, value)
@@ -712,8 +729,7 @@ def _render_hub(s, depends):
         "c.JupyterHub.bind_url = 'https://' + url_host + ':%d'\n" % s['port'],
         "c.JupyterHub.hub_bind_url = 'http://' + url_host + ':%d'\n" % s['hub_api_port'],
         'c.JupyterHub.hub_connect_ip = my_ip_addr\n',
-        '\n# configurable-http-proxy runs as its own systemd unit, so it and the students\' routes\n',
-        '# outlive a restart of the hub; the hub finds its routes again when it starts.\n',
+        PROXY_NOTES[s['proxy']],
         'c.ConfigurableHTTPProxy.should_start = False\n',
         "c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:%d'\n" % s['proxy_api_port'],
         "c.ConfigurableHTTPProxy.auth_token = _read_env_secret(%r, 'CONFIGPROXY_AUTH_TOKEN')\n"

@@ -53,8 +53,10 @@ options:
       - "O(kind=hub) keys:
         C(ip_addr) IPv4/IPv6 address the hub binds to and the students' containers call;
         C(port) HTTPS port the proxy serves; C(hub_api_port) the hub API's plain HTTP port;
-        C(proxy_api_port) configurable-http-proxy's API port on 127.0.0.1 (the three ports differ);
+        C(proxy_api_port) the proxy's API port on 127.0.0.1 (the three ports differ);
         C(proxy_env_file) absolute path of the systemd EnvironmentFile holding C(CONFIGPROXY_AUTH_TOKEN=...), read at start;
+        C(proxy) what serves C(port) and the proxy API as its own unit, V(configurable-http-proxy) or V(ltictr_proxy)
+        (upstream's, whose C(ltictr_api_server) speaks the same API with the same token); the hub starts neither;
         C(lti_consumer_key) LTI 1.1 consumer key, no whitespace;
         C(lti_consumer_secret) (secret) LTI 1.1 shared secret, at least 16 characters;
         C(api_token) (secret) token Moodle uses for the hub API (service C(admin-service)), at least 8 characters;
@@ -187,6 +189,7 @@ EXAMPLES = r"""
       hub_api_port: 8081
       proxy_api_port: 8001
       proxy_env_file: /var/lib/jupyterhub/proxy.env
+      proxy: configurable-http-proxy
       lti_consumer_key: "{{ jupyterhub_lti_consumer_key }}"
       lti_consumer_secret: "{{ jupyterhub_lti_consumer_secret }}"
       api_token: "{{ jupyterhub_api_token }}"

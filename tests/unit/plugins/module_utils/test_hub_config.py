@@ -13,7 +13,7 @@ TOKEN = 'Api-Tok3n-a1b2c3'
 
 HUB = dict(
     ip_addr='192.0.2.10', port=443, hub_api_port=8081, proxy_api_port=8001,
-    proxy_env_file='/var/lib/jupyterhub/proxy.env',
+    proxy_env_file='/var/lib/jupyterhub/proxy.env', proxy='configurable-http-proxy',
     lti_consumer_key='moodle-key', lti_consumer_secret=SECRET, api_token=TOKEN,
     time_zone='JST-9', username_key='ext_user_username',
     crypt_key_file='/var/lib/jupyterhub/crypt_key', cookie_secret_file='/var/lib/jupyterhub/cookie_secret',
@@ -89,6 +89,7 @@ def test_every_role_owned_setting_is_required():
     ('hub_api_port', True),
     ('proxy_api_port', -1),
     ('proxy_env_file', 'proxy.env'),
+    ('proxy', 'traefik'),
     ('lti_consumer_key', 'has space'),
     ('lti_consumer_key', ''),
     ('lti_consumer_secret', 'short-secret'),
@@ -319,6 +320,20 @@ def test_students_servers_outlive_the_hub(tmp_path):
     assert c.DockerSpawner.remove is True
     assert c.DockerSpawner.extra_host_config == {'privileged': False, 'auto_remove': False, 'pids_limit': 1024,
                                                  'security_opt': ['no-new-privileges']}
+
+
+def test_ltictr_proxy_takes_the_proxys_place(tmp_path):
+    chp = hc.render('hub', hc.validate('hub', HUB)[0])
+    c, _loaded, _env = load(tmp_path, hub=dict(proxy='ltictr_proxy'))
+    text = (tmp_path / 'jupyterhub_lticontainer_config.py').read_text()
+    # Its API server answers where configurable-http-proxy's API did, with the same token, and
+    # the hub starts neither: each is its own unit.
+    assert c.ConfigurableHTTPProxy.should_start is False
+    assert c.ConfigurableHTTPProxy.api_url == 'http://127.0.0.1:8001'
+    assert c.ConfigurableHTTPProxy.auth_token == 'proxy-token-from-file'
+    assert "ltictr_proxy serves the HTTPS port in place of configurable-http-proxy" in text
+    assert 'configurable-http-proxy runs as its own systemd unit' in chp
+    assert 'configurable-http-proxy runs as its own systemd unit' not in text
 
 
 def test_spawner_config_uses_the_class_from_spawner_dir(tmp_path):
