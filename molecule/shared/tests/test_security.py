@@ -1,7 +1,6 @@
 """What a launch, a student's container and the outside can reach on a hub: each attack tried
 against the converged hubs, from the controller, from the Moodle stand-in and from inside a
 student's container, and the refusal or the clamp it meets."""
-import inspect
 import json
 import os
 import re
@@ -9,6 +8,7 @@ import socket
 import subprocess
 import threading
 import time
+from inspect import getsource
 
 import pytest
 import testinfra
@@ -474,7 +474,7 @@ def cmdline_hits(needles):
     return hits
 
 
-SAMPLER = 'import os, time\n\n\n' + inspect.getsource(cmdline_hits) + r'''
+SAMPLER = 'import os, time\n\n\n' + getsource(cmdline_hits) + r'''
 needles = [n.encode() for n in open('/root/.lticontainer-needles').read().split()]
 with open('/root/.lticontainer-seen', 'wb') as seen:
     while not os.path.exists('/root/.lticontainer-stop'):
