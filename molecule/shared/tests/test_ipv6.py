@@ -11,7 +11,7 @@ import subprocess
 import pytest
 import testinfra
 
-from conftest import INVENTORY, hub_hosts, moodle_hosts
+from conftest import INVENTORY, hub_hosts, moodle_hosts, playbook
 from test_security import tunnel_user
 
 testinfra_hosts = hub_hosts()
@@ -124,3 +124,17 @@ def test_the_tunnel_user_is_refused_from_another_ipv6_address(host, ipv6):
     assert refused.returncode == 255 and 'Permission denied' in refused.stderr, refused
     log = host.check_output('journalctl --since @%s --no-pager -t sshd -t sshd-session', since)
     assert re.search(r'User \S+ from [0-9a-f:]+ not allowed because listed in DenyUsers', log), log
+
+
+@pytest.mark.parametrize('variable, value, why', [
+    ('tunnel_user_moodle_addresses', '["2001:db8::10", "0::/0"]', 'matches every address'),
+    ('jupyterhub_proxy_ip_addr', '"[2001:db8::10]"', 'is not an IPv4 or IPv6 address'),
+    ('os_base_container_networks', '["fd00::/129"]', 'is not an IPv4 or IPv6 address or CIDR network'),
+])
+def test_the_checks_name_a_bad_ipv6_value(host, ipv6, variable, value, why):
+    run = playbook('playbooks/site.yml', '--limit', host.backend.get_hostname(), '--tags', 'preflight',
+                   '-e', '{"%s": %s}' % (variable, value))
+    assert run.returncode != 0
+    # The result's YAML may fold and quote the message: compare it with whitespace collapsed.
+    output = ' '.join((run.stdout + run.stderr).split())
+    assert variable + ':' in output and why in output, run.stdout[-3000:]
