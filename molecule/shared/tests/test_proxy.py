@@ -45,12 +45,13 @@ APT_PACKAGE, PIP_PACKAGE = 'hello', 'tabulate'
 WORK = {'os_base_packages': [APT_PACKAGE], 'jupyterhub_extra_pip_packages': [PIP_PACKAGE + '==0.9.0']}
 PIP_TASK = "Install JupyterHub, ltiauthenticator and dockerspawner in the hub's virtualenv"
 
-# Everything out of eth0 is refused unless it goes to the proxy or answers a connection made to the hub
-# (the tests' HTTPS); loopback and the engine's bridges are other interfaces. The forward chain does the
+# Everything out of the host's own interfaces (eth0, and eth1 on the dual-stack network of
+# test_ipv6.py) is refused unless it goes to the proxy or answers a connection made to the hub (the
+# tests' HTTPS); loopback and the engine's bridges are other interfaces. The forward chain does the
 # same for the students' containers.
 CHAIN = '''
         type filter hook %s priority filter; policy accept;
-        oifname != "eth0" accept
+        oifname != "eth*" accept
         ip daddr %s accept
         ct state established,related accept
         reject with icmpx type admin-prohibited
