@@ -16,6 +16,7 @@ __metaclass__ = type
 import ipaddress
 import re
 
+from ansible_collections.lticontainer.hub.plugins.module_utils.addresses import address_problem
 from ansible_collections.lticontainer.hub.plugins.module_utils.launch_guard import SOURCE as GUARD_SOURCE
 from ansible_collections.lticontainer.hub.plugins.module_utils.launch_guard import UNSAFE_NAMES
 from ansible_collections.lticontainer.hub.plugins.module_utils.proxy import environment as proxy_environment
@@ -143,10 +144,12 @@ def _choice(choices):
 
 
 def _ip(value):
-    try:
-        return str(ipaddress.ip_address(_word(value)))
-    except ValueError:
-        raise _Invalid('%r is not an IPv4 or IPv6 address' % value)
+    value = _word(value)
+    problem = address_problem(value)
+    if problem:
+        # The containers call the hub API at this address: "every address" is none they can call.
+        raise _Invalid('%r %s' % (value, problem))
+    return str(ipaddress.ip_address(value))
 
 
 def _placeholder(value):

@@ -32,6 +32,9 @@ def oauth_escape(value):
 def base_string_uri(url):
     """RFC 5849 3.4.1.2: lower-case scheme and host, default port dropped, no query."""
     parts = urllib.parse.urlsplit(url)
+    if parts.netloc.rpartition('@')[2].count(':') > 1 and '[' not in parts.netloc:
+        # urlsplit would take the address's last groups for a port, or fail on them.
+        raise ValueError('an IPv6 address goes in brackets, as in https://[2001:db8::10]/: %s' % url)
     scheme = parts.scheme.lower()
     if scheme not in ('http', 'https') or not parts.hostname:
         raise ValueError('not an http(s) URL with a host: %s' % url)

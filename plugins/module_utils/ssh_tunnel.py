@@ -20,6 +20,8 @@ import subprocess
 import tempfile
 import time
 
+from ansible_collections.lticontainer.hub.plugins.module_utils.addresses import bare_host, url_host
+
 DOCKER_SOCKET = '/var/run/docker.sock'
 TUNNEL_TIMEOUT = 15.0   # seconds for ssh to log in and listen on the local socket
 TUNNEL_KILL_AFTER = 5.0  # seconds between SIGTERM and SIGKILL when closing
@@ -33,8 +35,9 @@ class TunnelError(Exception):
 
 
 def default_local_socket(host):
-    """Moodle's local end of the tunnel for a container host."""
-    return '/tmp/lticontainer_%s.sock' % host
+    """Moodle's local end of the tunnel for a container host. An IPv6 literal's colons become
+    underscores: ssh's -L takes no path with a colon."""
+    return '/tmp/lticontainer_%s.sock' % bare_host(host).replace(':', '_')
 
 
 def tunnel_argv(ssh_bin, host, user, local_socket, remote_socket=DOCKER_SOCKET, port=22):
@@ -55,7 +58,8 @@ def tunnel_argv(ssh_bin, host, user, local_socket, remote_socket=DOCKER_SOCKET, 
     argv = [ssh_bin, '-N', '-L', '%s:%s' % (local_socket, remote_socket), '-p', str(int(port))]
     for option in options:
         argv += ['-o', option]
-    argv.append('%s@%s' % (user, host))
+    # ssh takes an IPv6 literal bare (user@2001:db8::10), not in a URL's brackets.
+    argv.append('%s@%s' % (user, bare_host(host)))
     return argv
 
 
@@ -145,7 +149,7 @@ class SshTunnel(object):
 
     @property
     def destination(self):
-        return '%s@%s:%d' % (self.user, self.host, self.port)
+        return '%s@%s:%d' % (self.user, url_host(bare_host(self.host)), self.port)
 
     def scrub(self, text):
         return text.replace(self._password, '********') if self._password and text else text

@@ -51,7 +51,7 @@ options:
       - The settings for O(kind). Unknown keys are an error. Every key is required unless marked optional,
         since the roles own the values. Integers, floats and booleans may also be given as strings.
       - "O(kind=hub) keys:
-        C(ip_addr) IPv4/IPv6 address the hub binds to and the students' containers call;
+        C(ip_addr) IPv4/IPv6 address (not C(0.0.0.0) or C(::)) the hub binds to and the students' containers call;
         C(port) HTTPS port the proxy serves; C(hub_api_port) the hub API's plain HTTP port;
         C(proxy_api_port) the proxy's API port on 127.0.0.1 (the three ports differ);
         C(proxy_env_file) absolute path of the systemd EnvironmentFile holding C(CONFIGPROXY_AUTH_TOKEN=...), read at start;

@@ -38,8 +38,9 @@ attributes:
 options:
   url:
     description:
-      - Base URL of the hub as a browser or Moodle reaches it, for example V(https://hub.example.org) or
-        V(https://172.17.0.2:443). The launch is signed over exactly this scheme, host and port.
+      - Base URL of the hub as a browser or Moodle reaches it, for example V(https://hub.example.org),
+        V(https://172.17.0.2:443) or, over IPv6, V(https://[2001:db8::10]/) (the address in brackets). The launch is
+        signed over exactly this scheme, host and port.
       - May carry a path prefix when the hub runs under one; C(/hub/...) is appended to it.
     type: str
     required: true

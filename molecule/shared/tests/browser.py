@@ -51,7 +51,8 @@ def serve_origins(standin, names):
     docker('exec', standin, 'mkdir', '-p', PAGES)
     docker('exec', standin, 'sh', '-c', 'pkill -f "[T]hreadingHTTPServer" || true')
     docker('exec', '-d', standin, 'python3', '-c', SERVER)
-    return docker('inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', standin).strip()
+    # Its address on Docker's default bridge (on multihub it is also on the dual-stack network).
+    return docker('inspect', '-f', '{{.NetworkSettings.IPAddress}}', standin).strip()
 
 
 def launch_page(standin, name, action, fields):

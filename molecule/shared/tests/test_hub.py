@@ -150,8 +150,10 @@ def test_firewall_opens_only_ssh_the_hub_and_the_api_for_containers(host):
     assert set(host.check_output('firewall-cmd --list-ports').split()) == {'22/tcp', '443/tcp'}
     assert set(host.check_output('firewall-cmd --list-services').split()) <= {'ssh'}
     rules = host.check_output('firewall-cmd --list-rich-rules')
-    for network in ('172.16.0.0/12', '10.88.0.0/16'):
-        assert 'source address="%s" port port="8081" protocol="tcp" accept' % network in rules
+    networks = host.ansible.get_variables().get('os_base_container_networks', ['172.16.0.0/12', '10.88.0.0/16'])
+    for network in networks:
+        family = 'ipv6' if ':' in network else 'ipv4'
+        assert 'rule family="%s" source address="%s" port port="8081" protocol="tcp" accept' % (family, network) in rules
 
 
 def test_signed_launches_spawn_what_the_course_asked_for(host, launch_report):

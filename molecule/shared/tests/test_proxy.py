@@ -45,12 +45,13 @@ APT_PACKAGE, PIP_PACKAGE = 'hello', 'tabulate'
 WORK = {'os_base_packages': [APT_PACKAGE], 'jupyterhub_extra_pip_packages': [PIP_PACKAGE + '==0.9.0']}
 PIP_TASK = "Install JupyterHub, ltiauthenticator and dockerspawner in the hub's virtualenv"
 
-# Everything out of eth0 is refused unless it goes to the proxy or answers a connection made to the hub
-# (the tests' HTTPS); loopback and the engine's bridges are other interfaces. The forward chain does the
+# Everything out of the host's own interfaces (eth0, and eth1 on the dual-stack network of
+# test_ipv6.py) is refused unless it goes to the proxy or answers a connection made to the hub (the
+# tests' HTTPS); loopback and the engine's bridges are other interfaces. The forward chain does the
 # same for the students' containers.
 CHAIN = '''
         type filter hook %s priority filter; policy accept;
-        oifname != "eth0" accept
+        oifname != "eth*" accept
         ip daddr %s accept
         ct state established,related accept
         reject with icmpx type admin-prohibited
@@ -68,13 +69,23 @@ FETCH = ("python3 -c \"import ssl, urllib.request; urllib.request.urlopen('https
          "context=ssl._create_unverified_context(), timeout=20)\"")
 
 
+def docker_inspect(container, template):
+    return subprocess.check_output(['docker', 'inspect', '-f', template, container], text=True).strip()
+
+
 def address(container):
-    return subprocess.check_output(['docker', 'inspect', '-f', '{{.NetworkSettings.IPAddress}}', container],
-                                   text=True).strip()
+    return docker_inspect(container, '{{.NetworkSettings.IPAddress}}')
 
 
 def hub_address(host):
     return urllib.parse.urlsplit(hub_url(host)).hostname
+
+
+def hub_addresses(host):
+    """The hub host's addresses on each of its Docker networks. Its requests reach the proxy from the one
+    on the stand-in's network, which on a dual-stack hub (test_ipv6.py) is not the hub's own address."""
+    networks = '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}'
+    return docker_inspect(host.backend.get_hostname(), networks).split()
 
 
 def converge(host, *args, extra=None):
@@ -263,11 +274,11 @@ def test_without_the_proxy_a_converge_cannot_reach_the_network(host, proxy, bloc
 
 
 def test_with_the_proxy_the_converge_goes_through_it(host, proxy, blocked, keeper):
-    hub = hub_address(host)
+    hub = hub_addresses(host)
     run = converge(host, extra=dict(WORK, os_base_http_proxy=proxy.url, lticontainerspawner_container_proxy=True))
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     requests = proxy.requests('converge with the proxy (apt, pip)')
-    assert all(who == hub for who, _request in requests), requests
+    assert all(who in hub for who, _request in requests), requests
     lines = [request for _who, request in requests]
     # apt's archive is plain HTTP here: the proxy gets the request itself; pip's PyPI is HTTPS: CONNECT.
     assert any(re.match(r'GET http://\S+/pool/\S+/%s_\S+\.deb ' % APT_PACKAGE, line) for line in lines), lines
@@ -289,7 +300,7 @@ def pull_through_the_engine(host, proxy, phase):
     client = 'docker' if engine(host) == 'docker' else 'podman --url unix:///run/podman/podman.sock'
     assert host.run('%s pull %s/lticontainer/proxy-probe:latest' % (client, registry)).rc != 0
     requests = proxy.requests(phase)
-    assert any(who == hub_address(host) and request.startswith('CONNECT %s ' % registry) for who, request in requests), \
+    assert any(who in hub_addresses(host) and request.startswith('CONNECT %s ' % registry) for who, request in requests), \
         requests
 
 
@@ -312,7 +323,8 @@ def test_students_containers_get_the_proxy_only_when_asked(host, proxy, blocked,
         assert env['NO_PROXY'] == env['no_proxy'] == 'localhost,127.0.0.1,' + hub
         host.check_output('%s exec %s %s' % (engine(host), container_of(host, 'proxystudent'), FETCH))
         requests = proxy.requests("a student's container")
-        assert [(who, request.split()[:2]) for who, request in requests] == [(hub, ['CONNECT', 'registry.npmjs.org:443'])]
+        assert [(who in hub_addresses(host), request.split()[:2]) for who, request in requests] == [
+            (True, ['CONNECT', 'registry.npmjs.org:443'])]
     finally:
         student.stop()
 

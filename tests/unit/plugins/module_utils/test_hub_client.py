@@ -16,6 +16,15 @@ def test_hub_client_redirect_scope():
     assert hub.url('/hub/spawn') == 'https://172.17.0.2:443/hub/spawn'
 
 
+def test_hub_client_over_ipv6():
+    hub = hub_client.HubClient('https://[fd00:1::5]:443/', validate_certs=False)
+    assert hub.url('/hub/spawn') == 'https://[fd00:1::5]:443/hub/spawn'
+    assert hub.on_hub('/hub/home')
+    assert hub.on_hub('https://[FD00:1::5]/hub/spawn-pending/x')  # case and default port do not matter
+    assert not hub.on_hub('https://[fd00:1::6]/hub/home')
+    assert not hub.on_hub('https://fd00.example.org/hub/home')
+
+
 def test_server_state():
     server_state = hub_client.server_state
     assert server_state({'servers': {}}) == (False, None, 'no server')

@@ -83,6 +83,9 @@ def test_every_role_owned_setting_is_required():
 @pytest.mark.parametrize('key,value', [
     ('ip_addr', 'not-an-ip'),
     ('ip_addr', '300.1.1.1'),
+    ('ip_addr', '[2001:db8::1]'),
+    ('ip_addr', '::'),
+    ('ip_addr', '0.0.0.0'),
     ('port', 0),
     ('port', 70000),
     ('port', 'https'),

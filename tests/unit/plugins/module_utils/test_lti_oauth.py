@@ -90,11 +90,19 @@ def test_oauthlib_server_check_accepts_and_detects_tampering(url):
     ('http://127.0.0.1:80/hub/lti/launch?x=1', 'http://127.0.0.1/hub/lti/launch'),
     ('https://172.17.0.2:8443/hub/lti/launch', 'https://172.17.0.2:8443/hub/lti/launch'),
     ('http://[::1]:8000/hub', 'http://[::1]:8000/hub'),
+    ('HTTPS://[FD00:1::5]:443/hub/lti/launch', 'https://[fd00:1::5]/hub/lti/launch'),
+    ('https://user@[2001:db8::10]:8443/', 'https://[2001:db8::10]:8443/'),
     ('https://hub.example.org', 'https://hub.example.org/'),
 ])
 def test_base_string_uri_normalisation(url, expected):
     assert lti_oauth.base_string_uri(url) == expected
     assert oauth_sig.base_string_uri(url) == expected
+
+
+@pytest.mark.parametrize('url', ['https://2001:db8::10/hub', 'https://2001:db8::10:443/hub', 'http://::1:8000/'])
+def test_base_string_uri_wants_ipv6_in_brackets(url):
+    with pytest.raises(ValueError, match='IPv6 address goes in brackets'):
+        lti_oauth.base_string_uri(url)
 
 
 def test_base_string_uri_rejects_non_http():

@@ -45,6 +45,16 @@ def test_tunnel_password_is_not_in_argv(tmp_path):
     assert not any(TUNNEL_PASSWORD in arg or 'pa$$' in arg for arg in tunnel.argv)
 
 
+@pytest.mark.parametrize('host', ['2001:db8::10', '[2001:db8::10]'])
+def test_an_ipv6_hub_is_reached_as_ssh_takes_it(host):
+    tunnel = ssh_tunnel.SshTunnel('/usr/bin/ssh', host, 'docker', TUNNEL_PASSWORD)
+    assert tunnel.argv[-1] == 'docker@2001:db8::10'
+    # -L LOCAL:REMOTE splits at colons: the default local path has none.
+    assert tunnel.local_socket == '/tmp/lticontainer_2001_db8__10.sock'
+    assert tunnel.argv[tunnel.argv.index('-L') + 1] == '/tmp/lticontainer_2001_db8__10.sock:/var/run/docker.sock'
+    assert tunnel.destination == 'docker@[2001:db8::10]:22'
+
+
 @pytest.mark.parametrize('kwargs', [
     {'host': '-oProxyCommand=touch /tmp/x'}, {'user': '-oProxyCommand=x'}, {'user': ''},
     {'host': 'hub example'}, {'local_socket': 'relative.sock'}, {'local_socket': '/tmp/a:b.sock'},

@@ -10,6 +10,7 @@ The real hub (and a real sshd) are exercised by the Molecule scenario."""
 import http.server
 import json
 import os
+import socket
 import sys
 import threading
 import time
@@ -124,14 +125,34 @@ class FakeHub(http.server.BaseHTTPRequestHandler):
         self.reply(self.stop_status)
 
 
-@pytest.fixture
-def hub():
+class _FakeHub6(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
+def _serve(server_class, address):
     FakeHub.ready_after, FakeHub.polls, FakeHub.nonces, FakeHub.launches, FakeHub.stopped = 2, 0, set(), [], []
     FakeHub.launch_location, FakeHub.spawn_status, FakeHub.stop_status = '/hub/home', None, 204
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), FakeHub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = server_class((address, 0), FakeHub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture
+def hub():
+    server = _serve(http.server.ThreadingHTTPServer, '127.0.0.1')
     yield 'http://127.0.0.1:%d' % server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def hub6():
+    """FakeHub on IPv6 loopback only: a launch that reached it went over IPv6."""
+    try:
+        server = _serve(_FakeHub6, '::1')
+    except OSError as err:
+        pytest.skip('no IPv6 loopback here: %s' % err)
+    yield 'http://[::1]:%d' % server.server_address[1]
     server.shutdown()
     server.server_close()
 
@@ -229,6 +250,21 @@ def test_check_mode_sends_nothing(hub, tmp_path, capsys):
     assert not failed
     assert result['changed'] is True and 'no launch' in result['msg']
     assert FakeHub.launches == [] and FakeHub.polls == 0
+
+
+def test_launch_over_ipv6_is_signed_over_the_bracketed_address(hub6, tmp_path, capsys):
+    # FakeHub checks the signature over the Host header it got ([::1]:PORT), as ltiauthenticator does.
+    result, failed = run_module(capsys, **base_args(hub6 + '/', tmp_path))
+    assert not failed, result
+    assert result['status'] == 302 and result['stopped'] is True
+    assert result['server_url'] == '/user/student01/'
+    assert len(FakeHub.launches) == 1
+
+
+def test_an_ipv6_url_without_brackets_is_refused_saying_why(hub, tmp_path, capsys):
+    result, failed = run_module(capsys, **base_args('https://2001:db8::10:443', tmp_path))
+    assert failed and 'IPv6 address goes in brackets' in result['msg']
+    assert FakeHub.launches == []
 
 
 @pytest.mark.parametrize('bad', [{'user_id': 'abc'}, {'url': 'hub.example.org'}, {'timeout': 0}])
