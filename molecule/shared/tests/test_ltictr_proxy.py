@@ -30,7 +30,6 @@ pytestmark = pytest.mark.skipif(os.environ.get('MOLECULE_SCENARIO_NAME') != 'mul
                                 reason='ltictr_proxy is tried on the multihub scenario only')
 testinfra_hosts = hub_hosts()[:1]
 
-ON = json.dumps({'lticontainerspawner_ltictr_proxy': True})
 CONF = '/usr/local/etc/ltictr/ltictr_proxy.conf'
 UNIT = '/etc/systemd/system/jupyterhub-ltictr-proxy.service'
 PROGRAMS = ('/usr/local/bin/ltictr_proxy_server', '/usr/local/bin/ltictr_api_server')
@@ -110,7 +109,9 @@ def moodle():
 def ltictr(host):
     """The hub with ltictr_proxy in front; configurable-http-proxy again afterwards, whatever happened
     (test_going_back_restores_configurable_http_proxy does it, and checks it, when all goes well)."""
-    run = converge(host, '-e', ON)
+    # ltictr_proxy listens on IPv4 only: a dual-stack hub's proxy address (::) is set to its IPv4 one.
+    run = converge(host, '-e', json.dumps({'lticontainerspawner_ltictr_proxy': True,
+                                           'jupyterhub_proxy_ip_addr': urllib.parse.urlsplit(hub_url(host)).hostname}))
     wait_for_hub(hub_url(host))
     yield run
     if host.file(UNIT).exists:
