@@ -1,10 +1,12 @@
-"""Upstream's ltictr_proxy in place of configurable-http-proxy (lticontainerspawner_ltictr_proxy), on the
-first hub of the multihub scenario (Debian 12 + Docker): a converge with it on builds it from upstream's
-sources and puts it in front of the hub; a student launched through it, as Moodle launches, reaches
-JupyterLab and runs a cell over the kernel's websocket, and ltictr_proxy reports that cell to a recording
-HTTPS endpoint on the Moodle stand-in, standing in for Moodle's web service (what it received goes to
-.cache/ltictr-proxy/report.txt). A converge with it off brings configurable-http-proxy back while the
-student's server keeps running, and a second one changes nothing."""
+"""Upstream's ltictr_proxy in place of configurable-http-proxy (lticontainerspawner_ltictr_proxy), on both
+hubs of the multihub scenario (Debian 12 + Docker, Debian 13 + Podman + firewalld): a converge with it on
+builds it from upstream's sources and puts it in front of the hub; a student launched through it, as
+Moodle launches, reaches JupyterLab and runs a cell over the kernel's websocket (in JSON text frames, and
+in JupyterLab 4's binary ones), and ltictr_proxy reports that cell to a recording HTTPS endpoint on the
+Moodle stand-in, standing in for Moodle's web service (what it received goes to
+.cache/ltictr-proxy/report-<hub>-<protocol>.txt). A converge with it off brings configurable-http-proxy
+back while the student's server keeps running, and a second one changes nothing."""
+import ipaddress
 import json
 import os
 import re
@@ -20,7 +22,7 @@ import testinfra
 
 from classroom import Student, wait_for_hub
 from conftest import INVENTORY, PROJECT, hub_hosts, moodle_hosts
-from kernel import KernelChannel, start_kernel
+from kernel import V1, KernelChannel, start_kernel
 from pebble import listener_certificates
 from test_term import hub_url, main_pid, routes
 from test_tls import converge
@@ -28,7 +30,7 @@ from test_tls_acme import address, changed
 
 pytestmark = pytest.mark.skipif(os.environ.get('MOLECULE_SCENARIO_NAME') != 'multihub',
                                 reason='ltictr_proxy is tried on the multihub scenario only')
-testinfra_hosts = hub_hosts()[:1]
+testinfra_hosts = hub_hosts()
 
 CONF = '/usr/local/etc/ltictr/ltictr_proxy.conf'
 UNIT = '/etc/systemd/system/jupyterhub-ltictr-proxy.service'
@@ -37,7 +39,7 @@ PROGRAMS = ('/usr/local/bin/ltictr_proxy_server', '/usr/local/bin/ltictr_api_ser
 PORT = 8443
 WORKDIR = '/root/lticontainer-nblogs'
 RPCTOKEN = secrets.token_hex(16)
-REPORT = os.path.join(PROJECT, '.cache', 'ltictr-proxy', 'report.txt')
+REPORT = os.path.join(PROJECT, '.cache', 'ltictr-proxy', 'report-%s-%s.txt')
 RECORDER = '''
 import http.server, json, ssl
 
@@ -82,6 +84,16 @@ class Recorder:
                 assert time.monotonic() < deadline, standin.run('cat %s/recorder.log' % WORKDIR).stdout
                 time.sleep(0.5)
 
+    def url(self, hub):
+        """The endpoint's URL from hub's side: the stand-in's address on a network the hub is on (on
+        multihub the stand-in is on two networks, the second hub on one)."""
+        hub_address = ipaddress.ip_address(address(hub))
+        for line in self.standin.check_output('ip -o -4 addr show').splitlines():
+            interface = ipaddress.ip_interface(line.split()[3])
+            if hub_address in interface.network:
+                return 'https://%s:%d' % (interface.ip, PORT)
+        raise AssertionError('the Moodle stand-in shares no network with %s' % hub_address)
+
     def received(self):
         """Each request: its request line, its query and its form fields."""
         out = self.standin.run('cat %s/requests.jsonl' % WORKDIR).stdout
@@ -123,7 +135,7 @@ def student(host, ltictr, moodle):  # pylint: disable=redefined-outer-name,unuse
     """A student launched through ltictr_proxy by a Moodle whose web service is the recorder
     (mod_lticontainer's custom parameters: the instance and LTI ids, Moodle's URL and path, its token)."""
     student = Student(hub_url(host), 'nblogstudent', 44, custom={
-        'lms_sessioninfo': '3,7', 'lms_serverurl': 'https://%s:%d' % (moodle.address, PORT),
+        'lms_sessioninfo': '3,7', 'lms_serverurl': moodle.url(host),
         'lms_serverpath': '/moodle', 'lms_rpctoken': RPCTOKEN})
     student.launch()
     student.open_server()
@@ -132,14 +144,16 @@ def student(host, ltictr, moodle):  # pylint: disable=redefined-outer-name,unuse
 
 
 def test_ltictr_proxy_serves_the_hub(host, ltictr):
+    # (the callback wraps the message's lines)
     assert re.search(r'Restarting JupyterHub on %s .*because of a change to' % re.escape(host.backend.get_hostname()),
-                     ltictr.stdout), ltictr.stdout[-3000:]
+                     ' '.join(ltictr.stdout.split())), ltictr.stdout[-3000:]
     # Built from upstream's sources, and in front of the hub in configurable-http-proxy's place.
     for program in PROGRAMS:
         assert host.file(program).mode == 0o755 and host.file(program).user == 'root'
     proxy = host.service('jupyterhub-ltictr-proxy')
     assert proxy.is_running and proxy.is_enabled
-    assert not host.service('jupyterhub-proxy').is_running and not host.service('jupyterhub-proxy').is_enabled
+    # Not enabled: systemctl says so with 1, or with 4 once the unit is gone (systemd 257, Debian 13).
+    assert not host.service('jupyterhub-proxy').is_running and host.run('systemctl is-enabled jupyterhub-proxy').rc != 0
     assert not host.file('/etc/systemd/system/jupyterhub-proxy.service').exists
     assert 'jupyterhub-ltictr-proxy.service' in host.check_output('systemctl show -p Wants --value jupyterhub').split()
     pid = main_pid(host, 'jupyterhub-ltictr-proxy')
@@ -163,29 +177,35 @@ def test_ltictr_proxy_serves_the_hub(host, ltictr):
     assert routes(host)['/']['hub'] is True
 
 
-def test_a_cell_run_through_it_is_reported_to_moodle(host, student, moodle):
+# Both of jupyter_server's kernel websocket protocols: JSON text frames, and JupyterLab 4's binary V1
+# (upstream parses each its own way).
+@pytest.mark.parametrize('protocol', [None, V1], ids=['json', 'v1'])
+def test_a_cell_run_through_it_is_reported_to_moodle(host, student, moodle, protocol):
     # JupyterLab, through ltictr_proxy.
     status, _headers, page = student.hub.follow('GET', '/user/%s/lab' % student.name, areas=('/hub/', '/user/'))
     assert status == 200 and b'JupyterLab' in page, page[:500]
     assert '/user/%s' % student.name in routes(host)
     # A notebook cell run as JupyterLab runs it: over the kernel's websocket, through the proxy.
-    channel = KernelChannel(student, start_kernel(student))
+    cell_id = 'cell-nblogs-%s' % ('v1' if protocol else 'json')
+    channel = KernelChannel(student, start_kernel(student), protocol=protocol)
     try:
-        msg_id, stdout, reply = channel.execute('print(6 * 7)', cell_id='cell-nblogs-1')
+        msg_id, stdout, reply = channel.execute('print(6 * 7)', cell_id=cell_id)
     finally:
         channel.close()
     assert reply['status'] == 'ok' and stdout == '42\n', (reply, stdout)
     # ltictr_proxy's reports, as mod_lticontainer_write_nblogs receives them: which course and LTI the
     # websocket's session belongs to (from the launch), the cell the student sent, the kernel's answer.
+    # The recorder serves both hubs: this session's reports only.
     deadline = time.monotonic() + 30
     while True:
-        received = moodle.received()
+        received = [r for r in moodle.received() if r['fields'].get('nb_logs[0][session]') == channel.session]
         kinds = {r['fields'].get('nb_logs[0][host]') for r in received}
         if {'ltictr', 'client', 'server'} <= kinds or time.monotonic() > deadline:
             break
         time.sleep(1)
-    os.makedirs(os.path.dirname(REPORT), exist_ok=True)
-    with open(REPORT, 'w', encoding='utf-8') as report:
+    report_file = REPORT % (host.backend.get_hostname(), 'v1' if protocol else 'json')
+    os.makedirs(os.path.dirname(report_file), exist_ok=True)
+    with open(report_file, 'w', encoding='utf-8') as report:
         for request in received:
             report.write(request['request'] + '\n')
             report.writelines('    %s = %s\n' % item for item in request['fields'].items())
@@ -196,9 +216,7 @@ def test_a_cell_run_through_it_is_reported_to_moodle(host, student, moodle):
     by_kind = {r['fields']['nb_logs[0][host]']: r['fields'] for r in received}
     assert set(by_kind) == {'ltictr', 'client', 'server'}, received
     assert by_kind['ltictr']['nb_logs[0][inst_id]'] == '3' and by_kind['ltictr']['nb_logs[0][lti_id]'] == '7'
-    for kind in by_kind.values():
-        assert kind['nb_logs[0][session]'] == channel.session
-    assert by_kind['client']['nb_logs[0][cell_id]'] == 'cell-nblogs-1'
+    assert by_kind['client']['nb_logs[0][cell_id]'] == cell_id
     assert by_kind['client']['nb_logs[0][message]'] == by_kind['server']['nb_logs[0][message]'] == msg_id
     assert by_kind['server']['nb_logs[0][status]'] == 'ok'
 

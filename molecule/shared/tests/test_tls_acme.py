@@ -11,9 +11,11 @@ lists), so this module closes it itself at the end."""
 import datetime
 import hashlib
 import json
+import os
 import re
 import socket
 import ssl
+import subprocess
 
 import pytest
 import testinfra
@@ -21,7 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from classroom import wait_for_hub
-from conftest import INVENTORY, hub_hosts, moodle_hosts, playbook
+from conftest import INVENTORY, PROJECT, hub_hosts, moodle_hosts, playbook
 from pebble import Pebble
 from test_term import hub_url
 # test_tls.py's site.yml run on one hub, and its student (a server of its own in this module).
@@ -30,6 +32,8 @@ from test_tls import converge, student  # noqa: F401 (student is a fixture)
 testinfra_hosts = hub_hosts()[:1]
 CERT, KEY = '/etc/ssl/certs/jupyterhub.crt', '/etc/ssl/private/jupyterhub.key'
 ACME_DIR = '/var/lib/lticontainer-acme'
+# What openssl s_client said of the served chain, kept for the record.
+S_CLIENT = os.path.join(PROJECT, '.cache', 'tls-acme', 's_client.txt')
 NAME = 'hub1.classroom.test'
 
 
@@ -66,18 +70,33 @@ def served(host, root_pem):
     return hashlib.sha256(der).hexdigest(), issuer
 
 
+def s_client(host, root_pem, tmp_path):
+    """openssl s_client's account of the chain served for NAME, verified against pebble's root only."""
+    root = tmp_path / 'pebble-root.pem'
+    root.write_text(root_pem)
+    out = subprocess.run(['openssl', 's_client', '-connect', '%s:443' % address(host), '-servername', NAME,
+                          '-CAfile', str(root), '-verify_return_error'],
+                         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30, check=False)
+    os.makedirs(os.path.dirname(S_CLIENT), exist_ok=True)
+    with open(S_CLIENT, 'w', encoding='utf-8') as f:
+        f.write(out.stderr + out.stdout)
+    return out.stdout
+
+
 def on_host(host):
     """(sha256, certificate) of the first certificate in the file the proxy serves (the chain follows it)."""
     cert = x509.load_pem_x509_certificate(host.file(CERT).content)
     return hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest(), cert
 
 
-def test_a_certificate_is_ordered_with_http01_and_served(host, pebble, student):
+def test_a_certificate_is_ordered_with_http01_and_served(host, pebble, student, tmp_path):
     run = converge_acme(host, pebble)
     assert 'Ordering a certificate for %s' % NAME in run.stdout and 'Restarting JupyterHub' in run.stdout
     wait_for_hub(hub_url(host))
     sha, issuer = served(host, pebble.root())
     assert issuer.startswith('Pebble Intermediate CA') and sha == on_host(host)[0]
+    chain = s_client(host, pebble.root(), tmp_path)
+    assert 'Verify return code: 0 (ok)' in chain and re.search(r'^ *i:.*CN ?= ?Pebble Intermediate CA', chain, re.M)
     assert pebble.requests('/order-plz') == 1
     # The responder answered on port 80 while the order was pending, and only then.
     assert not host.service('lticontainer-acme-http01').is_running
