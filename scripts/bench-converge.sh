@@ -60,13 +60,14 @@ printf 'bare manual install: %.0f s\nfresh site.yml converge: %.0f s (%.2fx the 
   "$bare_s" "$fresh_s" "$(python3 -c "print($fresh_s / $bare_s)")" "$second_s" \
   "$(grep -Eo 'changed=[0-9]+' .cache/bench-converge-second.log | head -1)"
 
-# What a second converge is made of: its module runs on the host (one SSH exec each with pipelining,
-# counted in a third, verbose converge) and what one costs here (20 pings over the same connection).
+# What a second converge is made of: its SSH executions on the host (one per module run with pipelining,
+# more for a file task's action; counted in a third, verbose converge) and what one module run costs
+# here (20 pings over the same connection).
 ANSIBLE_VERBOSITY=3 converge counted >/dev/null
 printf -- '- hosts: lticontainer-sandbox-hub1\n  gather_facts: false\n  tasks:\n' >.cache/bench-ping.yml
 for i in $(seq 20); do printf -- '    - name: Ping %s\n      ansible.builtin.ping:\n' "$i"; done >>.cache/bench-ping.yml
 s=$(date +%s.%N)
 ansible-playbook -i inventories/sandbox --vault-password-file inventories/sandbox/.vault-pass \
   -e "{\"sandbox_hub_addresses\": {\"lticontainer-sandbox-hub1\": \"$address\"}}" .cache/bench-ping.yml >/dev/null
-printf 'module runs on the host in a second converge: %s; one module run (ping, 20 in a row): %.2f s\n' \
+printf 'SSH executions on the host in a second converge: %s; one module run (ping, 20 in a row): %.2f s\n' \
   "$(grep -c 'SSH: EXEC' .cache/bench-converge-counted.log)" "$(python3 -c "import time; print((time.time() - $s) / 20)")"
