@@ -268,6 +268,32 @@ def podman_only(host):
         pytest.skip('Docker hub: upstream installs unlock_podman_containers on Podman hubs only')
 
 
+def test_check_mode_shows_drift_and_changes_nothing(host):
+    """--check --diff on a converged hub whose guard rules an operator edited by hand: the run reports that one
+    change with its diff, writes nothing, restarts nothing; and nothing else would change. Before the tests that
+    converge the hub with other values."""
+    rules = '/etc/lticontainer/hub-guard.nft'
+    drift = '# edited by hand\n'
+    original = host.file(rules).content_string
+    hub_pid = host.check_output('systemctl show -p MainPID --value jupyterhub')
+    host.check_output('printf %%s %s >> %s' % (shlex.quote(drift), rules))
+    try:
+        run = playbook('playbooks/site.yml', '--limit', host.backend.get_hostname(), '--check', '--diff')
+        assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+        # What would change: the rules file, and the handler that applies the rules.
+        blocks = re.split(r'^(?:TASK|RUNNING HANDLER) \[', run.stdout, flags=re.M)[1:]
+        changed = [block.partition(']')[0] for block in blocks if re.search(r'^changed: ', block, re.M)]
+        assert changed == ["lticontainer.hub.jupyterhub : Write the nftables rule of the hub's ports and the unit that "
+                           "applies it at boot, before the hub",
+                           "lticontainer.hub.jupyterhub : Apply the guard of the hub's ports"], changed
+        assert '-# edited by hand' in run.stdout
+        assert host.file(rules).content_string == original + drift
+        assert host.check_output('systemctl show -p MainPID --value jupyterhub') == hub_pid
+    finally:
+        host.check_output('printf %%s %s > %s' % (shlex.quote(original), rules))
+    assert host.file(rules).content_string == original
+
+
 def test_podman_helper_built_from_upstream_runs_as_root_for_the_podman_group_only(host):
     podman_only(host)
     helper = host.file(HELPER)
@@ -319,31 +345,6 @@ def upstream_archive():
     if not os.path.isfile(path):
         pytest.skip('no directory of upstream archives (LTICONTAINER_UPSTREAM_DIR)')
     return path
-
-
-def test_check_mode_shows_drift_and_changes_nothing(host):
-    """--check --diff on a converged hub whose guard rules an operator edited by hand: the run reports that one
-    change with its diff, writes nothing, restarts nothing; and nothing else would change."""
-    rules = '/etc/lticontainer/hub-guard.nft'
-    drift = '# edited by hand\n'
-    original = host.file(rules).content_string
-    hub_pid = host.check_output('systemctl show -p MainPID --value jupyterhub')
-    host.check_output('printf %%s %s >> %s' % (shlex.quote(drift), rules))
-    try:
-        run = playbook('playbooks/site.yml', '--limit', host.backend.get_hostname(), '--check', '--diff')
-        assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-        # What would change: the rules file, and the handler that applies the rules.
-        blocks = re.split(r'^(?:TASK|RUNNING HANDLER) \[', run.stdout, flags=re.M)[1:]
-        changed = [block.partition(']')[0] for block in blocks if re.search(r'^changed: ', block, re.M)]
-        assert changed == ["lticontainer.hub.jupyterhub : Write the nftables rule of the hub's ports and the unit that "
-                           "applies it at boot, before the hub",
-                           "lticontainer.hub.jupyterhub : Apply the guard of the hub's ports"], changed
-        assert '-# edited by hand' in run.stdout
-        assert host.file(rules).content_string == original + drift
-        assert host.check_output('systemctl show -p MainPID --value jupyterhub') == hub_pid
-    finally:
-        host.check_output('printf %%s %s > %s' % (shlex.quote(original), rules))
-    assert host.file(rules).content_string == original
 
 
 def test_bad_input_fails_before_anything_changes(host):
