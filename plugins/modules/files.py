@@ -135,8 +135,8 @@ def text(b_content):
 
 
 def make_parents(b_dir):
-    """As ansible.builtin.copy does, make the missing directories: 0755 whatever the umask, as a
-    drop-in directory must be for the daemons that read it."""
+    """Make the missing directories, 0755 whatever the umask: a drop-in directory must be readable
+    by the daemons that read it."""
     if os.path.isdir(b_dir):
         return
     make_parents(os.path.dirname(b_dir))
