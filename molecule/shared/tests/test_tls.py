@@ -3,6 +3,8 @@ certificate files from the inventory are installed; either way the proxy serves 
 without a manual step while a student's server keeps running. On the first hub only."""
 import datetime
 import hashlib
+import ipaddress
+import json
 import ssl
 
 import pytest
@@ -61,6 +63,33 @@ def test_a_certificate_near_its_expiry_is_renewed_and_served(host, student):
     # Valid for 1000 days now, far from 30: the inventory's values find nothing to renew.
     again = converge(host)
     assert 'Restarting JupyterHub' not in again.stdout and served(url) == pem_sha256(host)
+
+
+def certificate_names(host):
+    """The served certificate's subjectAltName entries, as tls_subject_alt_names writes them."""
+    cert = x509.load_pem_x509_certificate(host.file(CERT).content_string.encode())
+    sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return (['DNS:%s' % name for name in sans.get_values_for_type(x509.DNSName)]
+            + ['IP:%s' % address for address in sans.get_values_for_type(x509.IPAddress)])
+
+
+def test_new_names_make_a_new_certificate_and_the_same_names_written_otherwise_do_not(host, student):
+    url = hub_url(host)
+    names, before = certificate_names(host), pem_sha256(host)
+    run = converge(host, '-e', json.dumps({'tls_subject_alt_names': names + ['IP:FD00:0:0::BEEF']}))
+    assert 'Restarting JupyterHub' in run.stdout
+    wait_for_hub(url)
+    renewed = pem_sha256(host)
+    assert served(url) == renewed != before
+    assert 'IP:%s' % ipaddress.ip_address('fd00::beef') in certificate_names(host)
+    # The same names, the address written in its canonical form: nothing is made again, nothing restarts.
+    again = converge(host, '-e', json.dumps({'tls_subject_alt_names': names + ['IP:fd00::beef']}))
+    assert 'Restarting JupyterHub' not in again.stdout and pem_sha256(host) == renewed
+    # The inventory's names: a certificate without the address again.
+    converge(host)
+    wait_for_hub(url)
+    assert served(url) == pem_sha256(host) != renewed and sorted(certificate_names(host)) == sorted(names)
+    assert student.status()[0] == 200
 
 
 def test_certificate_files_from_the_inventory_are_served(host, student, tmp_path):
