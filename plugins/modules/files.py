@@ -39,9 +39,11 @@ options:
         description:
           - V(file) writes O(files[].content) or a copy of O(files[].src), and makes its missing parent directories
             (mode 0755, owned by the module's user);
-            V(directory) makes the directory and its missing parents; V(absent) removes a file or an empty directory.
+            V(directory) makes the directory and its missing parents; V(absent) removes a file or an empty directory;
+            V(attributes) gives a file or directory that must exist its owner, group and mode, and leaves its content
+            alone (a file another module writes).
         type: str
-        choices: [file, directory, absent]
+        choices: [file, directory, absent, attributes]
         default: file
       content:
         description: The file's content. Exactly one of O(files[].content) and O(files[].src) with V(file).
@@ -184,7 +186,7 @@ def main():
         argument_spec=dict(
             files=dict(type='list', elements='dict', required=True, options=dict(
                 path=dict(type='path', required=True),
-                state=dict(type='str', default='file', choices=['file', 'directory', 'absent']),
+                state=dict(type='str', default='file', choices=['file', 'directory', 'absent', 'attributes']),
                 content=dict(type='str'),
                 src=dict(type='path'),
                 force=dict(type='bool', default=True),
@@ -202,6 +204,8 @@ def main():
     try:
         # Everything is read and checked before the first change.
         for index, entry in enumerate(entries):
+            if entry['state'] == 'attributes' and not os.path.lexists(to_bytes(entry['path'], errors='surrogate_or_strict')):
+                module.fail_json(msg='%s does not exist' % entry['path'], path=entry['path'])
             if entry['state'] == 'file':
                 tmp, diff = plan_file(module, entry)
                 if tmp is not None:

@@ -257,7 +257,7 @@ def test_a_bad_proxy_stops_the_checks_naming_the_variable(host, bad, named):
     run = converge(host, '--tags', 'preflight', extra=bad)
     assert run.returncode != 0 and named in output(run), output(run)[-3000:]
     # In the play's checks, before any role has started.
-    assert failed_task(run)[0].endswith(': Check the outbound proxy'), run.stdout[-3000:]
+    assert failed_task(run)[0].endswith(": Check the role's variables"), run.stdout[-3000:]
     assert recap(run)[host.backend.get_hostname()]['changed'] == 0 and 'Install base packages' not in run.stdout
 
 

@@ -120,3 +120,19 @@ def test_absent_removes_and_then_changes_nothing(capsys, tmp_path):
 def test_a_file_entry_needs_a_content(capsys, tmp_path):
     result = run(capsys, [dict(path=str(tmp_path / 'x'))])
     assert result['failed'] and 'content' in result['msg'] and 'src' in result['msg']
+
+
+def test_attributes_mends_a_file_s_mode_and_leaves_its_content(capsys, tmp_path):
+    cert = tmp_path / 'hub.crt'
+    cert.write_text('PEM')
+    os.chmod(cert, 0o600)
+    entry = dict(path=str(cert), state='attributes', mode='0644')
+    assert run(capsys, [entry])['changed_paths'] == [str(cert)]
+    assert mode(cert) == 0o644 and cert.read_text() == 'PEM'
+    assert run(capsys, [entry])['changed'] is False
+
+
+def test_attributes_of_a_missing_file_fail_before_anything_changes(capsys, tmp_path):
+    made = tmp_path / 'etc'
+    result = run(capsys, [dict(path=str(made), state='directory'), dict(path=str(tmp_path / 'x'), state='attributes')])
+    assert result['failed'] and 'does not exist' in result['msg'] and not made.exists()
