@@ -41,15 +41,16 @@ options:
             (mode 0755, owned by the module's user);
             V(directory) makes the directory and its missing parents; V(absent) removes a file or an empty directory;
             V(attributes) gives a file or directory that must exist its owner, group and mode, and leaves its content
-            alone (a file another module writes).
+            alone (a file another module writes); V(link) makes a symbolic link to O(files[].src), replacing a file or
+            link there in one rename (its owner, group and mode are not set).
         type: str
-        choices: [file, directory, absent, attributes]
+        choices: [file, directory, absent, attributes, link]
         default: file
       content:
         description: The file's content. Exactly one of O(files[].content) and O(files[].src) with V(file).
         type: str
       src:
-        description: A file on the host whose content is copied.
+        description: With V(file), a file on the host whose content is copied; with V(link), the link's target.
         type: path
       force:
         description: With V(false), a file that exists is left as it is, content and attributes (a generated secret).
@@ -186,7 +187,7 @@ def main():
         argument_spec=dict(
             files=dict(type='list', elements='dict', required=True, options=dict(
                 path=dict(type='path', required=True),
-                state=dict(type='str', default='file', choices=['file', 'directory', 'absent', 'attributes']),
+                state=dict(type='str', default='file', choices=['file', 'directory', 'absent', 'attributes', 'link']),
                 content=dict(type='str'),
                 src=dict(type='path'),
                 force=dict(type='bool', default=True),
@@ -195,7 +196,7 @@ def main():
                 group=dict(type='str'),
                 mode=dict(type='raw'),
             ), mutually_exclusive=[('content', 'src')],
-                required_if=[('state', 'file', ('content', 'src'), True)]),
+                required_if=[('state', 'file', ('content', 'src'), True), ('state', 'link', ('src',))]),
         ),
         supports_check_mode=True,
     )
@@ -204,8 +205,11 @@ def main():
     try:
         # Everything is read and checked before the first change.
         for index, entry in enumerate(entries):
-            if entry['state'] == 'attributes' and not os.path.lexists(to_bytes(entry['path'], errors='surrogate_or_strict')):
+            b_path = to_bytes(entry['path'], errors='surrogate_or_strict')
+            if entry['state'] == 'attributes' and not os.path.lexists(b_path):
                 module.fail_json(msg='%s does not exist' % entry['path'], path=entry['path'])
+            if entry['state'] == 'link' and os.path.isdir(b_path) and not os.path.islink(b_path):
+                module.fail_json(msg='%s is a directory' % entry['path'], path=entry['path'])
             if entry['state'] == 'file':
                 tmp, diff = plan_file(module, entry)
                 if tmp is not None:
@@ -229,6 +233,14 @@ def main():
                 changed = not os.path.isdir(b_path)
                 if changed and not module.check_mode:
                     os.makedirs(b_path)
+            elif entry['state'] == 'link':
+                b_src = to_bytes(entry['src'], errors='surrogate_or_strict')
+                changed = not os.path.islink(b_path) or os.readlink(b_path) != b_src
+                if changed and not module.check_mode:
+                    make_parents(os.path.dirname(b_path))
+                    tmp = b'%s.lticontainer.%d' % (b_path, os.getpid())
+                    os.symlink(b_src, tmp)
+                    os.rename(tmp, b_path)
             elif index in temps:
                 changed = True
                 if not module.check_mode:
@@ -241,7 +253,7 @@ def main():
                         os.umask(old_umask)
             elif not entry['force'] and os.path.lexists(b_path):
                 continue
-            if entry['state'] != 'absent' and os.path.lexists(b_path):
+            if entry['state'] not in ('absent', 'link') and os.path.lexists(b_path):
                 file_args = module.load_file_common_arguments(entry, path=path)
                 changed = module.set_fs_attributes_if_different(file_args, changed)
             if changed:

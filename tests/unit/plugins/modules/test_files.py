@@ -136,3 +136,22 @@ def test_attributes_of_a_missing_file_fail_before_anything_changes(capsys, tmp_p
     made = tmp_path / 'etc'
     result = run(capsys, [dict(path=str(made), state='directory'), dict(path=str(tmp_path / 'x'), state='attributes')])
     assert result['failed'] and 'does not exist' in result['msg'] and not made.exists()
+
+
+def test_link_replaces_what_is_there_and_then_changes_nothing(capsys, tmp_path):
+    link = tmp_path / 'run' / 'docker.sock'
+    link.parent.mkdir()
+    link.write_text('a stale file')
+    entry = dict(path=str(link), state='link', src='/run/podman/podman.sock')
+    assert run(capsys, [entry])['changed_paths'] == [str(link)]
+    assert os.readlink(link) == '/run/podman/podman.sock'
+    assert run(capsys, [entry])['changed'] is False
+    assert run(capsys, [dict(entry, src='/run/other.sock')])['changed'] is True
+    assert os.readlink(link) == '/run/other.sock' and os.listdir(link.parent) == ['docker.sock']
+
+
+def test_link_over_a_directory_fails_before_anything_changes(capsys, tmp_path):
+    (tmp_path / 'd').mkdir()
+    made = tmp_path / 'etc'
+    result = run(capsys, [dict(path=str(made), state='directory'), dict(path=str(tmp_path / 'd'), state='link', src='/x')])
+    assert result['failed'] and 'is a directory' in result['msg'] and not made.exists()
