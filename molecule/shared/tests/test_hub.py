@@ -156,7 +156,7 @@ def test_firewall_opens_only_ssh_the_hub_and_the_api_for_containers(host):
         assert 'rule family="%s" source address="%s" port port="8081" protocol="tcp" accept' % (family, network) in rules
 
 
-def test_a_port_or_a_rule_gone_from_the_running_or_the_permanent_zone_comes_back(host):
+def test_what_the_running_or_the_permanent_zone_lost_or_opened_is_mended(host):
     """The role reads the zone once and acts only on what differs: a drift in either configuration is still seen."""
     if host.ansible.get_variables().get('os_base_firewall') != 'firewalld':
         pytest.skip('no firewall on this hub')
@@ -165,18 +165,22 @@ def test_a_port_or_a_rule_gone_from_the_running_or_the_permanent_zone_comes_back
         'ipv6' if ':' in network else 'ipv4', network)
     host.check_output('firewall-cmd --permanent --remove-port=443/tcp')
     host.check_output('firewall-cmd --remove-rich-rule=%s', rule)
+    host.check_output('firewall-cmd --permanent --add-service=dhcpv6-client')
     try:
         run = playbook('playbooks/site.yml', '--limit', host.backend.get_hostname())
         assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
         blocks = re.split(r'^(?:TASK|RUNNING HANDLER) \[', run.stdout, flags=re.M)[1:]
         changed = [block.partition(']')[0] for block in blocks if re.search(r'^changed: ', block, re.M)]
         assert changed == ["lticontainer.hub.os_base : Open SSH and the hub's port",
-                           "lticontainer.hub.os_base : Let the students' containers reach the hub API"], changed
+                           "lticontainer.hub.os_base : Let the students' containers reach the hub API",
+                           "lticontainer.hub.os_base : Close the default zone's other services"], changed
     finally:
         host.run('firewall-cmd --permanent --add-port=443/tcp')
         host.run('firewall-cmd --add-rich-rule=%s', rule)
+        host.run('firewall-cmd --permanent --remove-service=dhcpv6-client')
     assert '443/tcp' in host.check_output('firewall-cmd --permanent --list-ports').split()
     assert rule in host.check_output('firewall-cmd --list-rich-rules').splitlines()
+    assert 'dhcpv6-client' not in host.check_output('firewall-cmd --permanent --list-services').split()
 
 
 def test_signed_launches_spawn_what_the_course_asked_for(host, launch_report):
