@@ -346,6 +346,10 @@ def test_podman_helper_built_from_upstream_runs_as_root_for_the_podman_group_onl
 def test_failed_helper_build_keeps_the_installed_helper(host, tmp_path):
     podman_only(host)
     before = host.file(HELPER).sha256sum
+    # What the hub runs and what verify.yml and hub_backup read of it: the failed run changes none of it.
+    kept = ('/etc/ansible/facts.d/lticontainer_spawner.fact', '/usr/local/etc/ltictr/lticontainerspawner_config.py',
+            '/usr/local/etc/ltictr/lticontainerspawner.py')
+    kept_sums = [host.file(path).sha256sum for path in kept]
     # Upstream's tree with a helper source that does not compile, as a local source.
     broken = tmp_path / 'lticontainerspawner-broken'
     broken.mkdir()
@@ -363,6 +367,7 @@ def test_failed_helper_build_keeps_the_installed_helper(host, tmp_path):
     assert 'fatal:' in run.stderr and 'this does not compile' in run.stderr, run.stderr[-3000:]
     helper = host.file(HELPER)
     assert helper.sha256sum == before and helper.mode == 0o4750
+    assert [host.file(path).sha256sum for path in kept] == kept_sums
     assert host.service('jupyterhub').is_running
     host.check_output('rm -rf /usr/local/src/lticontainerspawner/lticontainerspawner')
 

@@ -154,6 +154,8 @@ def test_ltictr_proxy_serves_the_hub(host, ltictr):
     assert proxy.is_running and proxy.is_enabled
     # Not enabled: systemctl says so with 1, or with 4 once the unit is gone (systemd 257, Debian 13).
     assert not host.service('jupyterhub-proxy').is_running and host.run('systemctl is-enabled jupyterhub-proxy').rc != 0
+    # Stopped cleanly: not left failed (configurable-http-proxy exits with 2 on SIGTERM).
+    assert host.run('systemctl is-failed --quiet jupyterhub-proxy').rc != 0
     assert not host.file('/etc/systemd/system/jupyterhub-proxy.service').exists
     assert 'jupyterhub-ltictr-proxy.service' in host.check_output('systemctl show -p Wants --value jupyterhub').split()
     pid = main_pid(host, 'jupyterhub-ltictr-proxy')
@@ -229,6 +231,7 @@ def test_going_back_restores_configurable_http_proxy(host, ltictr, student):  # 
     assert host.service('jupyterhub-proxy').is_running and host.service('jupyterhub-proxy').is_enabled
     assert 'configurable-http-proxy' in host.file('/proc/%d/cmdline' % main_pid(host, 'jupyterhub-proxy')).content_string
     assert not host.service('jupyterhub-ltictr-proxy').is_running
+    assert host.run('systemctl is-failed --quiet jupyterhub-ltictr-proxy').rc != 0
     for path in (UNIT, CONF) + PROGRAMS:
         assert not host.file(path).exists, path
     assert 'Restarting JupyterHub' in run.stdout
