@@ -310,8 +310,8 @@ def test_check_mode_shows_drift_and_changes_nothing(host):
         # What would change: the rules file, and the handler that applies the rules.
         blocks = re.split(r'^(?:TASK|RUNNING HANDLER) \[', run.stdout, flags=re.M)[1:]
         changed = [block.partition(']')[0] for block in blocks if re.search(r'^changed: ', block, re.M)]
-        assert changed == ["lticontainer.hub.jupyterhub : Write the nftables rule of the hub's ports and the unit that "
-                           "applies it at boot, before the hub",
+        assert changed == ["lticontainer.hub.jupyterhub : Install the units of the ports' guard, the proxy and the hub, "
+                           "the guard's rules and ltictr_proxy's configuration",
                            "lticontainer.hub.jupyterhub : Apply the guard of the hub's ports"], changed
         assert '-# edited by hand' in run.stdout
         assert host.file(rules).content_string == original + drift
