@@ -1,11 +1,9 @@
 """Tests for the lticontainer.hub.installed_packages module, run in-process through main(): against this
-machine's real dpkg database where there is one, and against a stand-in for rpm (no RPM host runs here)."""
+machine's real dpkg database where there is one, and against Debian's rpm with a database of its own."""
 
 import json
 import shutil
-import stat
 import subprocess
-import sys
 
 import pytest
 
@@ -13,14 +11,17 @@ from ansible_collections.lticontainer.hub.plugins.modules import installed_packa
 
 from .test_hub_config import patch_module_args
 
-# rpm --query --all with the module's queryformat, as Rocky Linux 9 answers it.
-STAND_IN_RPM = r'''#!%s
-import sys
-assert sys.argv[1:4] == ['--query', '--all', '--queryformat'], sys.argv
-for name, version, arch in [('bash', '5.1.8-9.el9', 'x86_64'), ('kernel', '5.14.0-427.el9', 'x86_64'),
-                            ('kernel', '5.14.0-503.el9', 'x86_64'), ('tzdata', '2024a-1.el9', 'noarch')]:
-    sys.stdout.write(sys.argv[4].replace('\\t', '\t').replace('\\n', '\n')
-                     .replace('%%{NAME}', name).replace('%%{VERSION}-%%{RELEASE}', version).replace('%%{ARCH}', arch))
+# A package of nothing, for a test database of Debian's rpm: each build names its package, version and
+# release, and noarch or the machine's architecture.
+SPEC = r'''Name: %{pkg}
+Version: %{ver}
+Release: %{rel}
+%{?noarch:BuildArch: noarch}
+Summary: A test package of nothing
+License: GPL-3.0-or-later
+%description
+A test package of nothing.
+%files
 '''
 
 
@@ -43,15 +44,37 @@ def test_the_installed_packages_of_this_machine_with_their_versions(capsys):
     assert set(packages) == {line[3:] for line in installed if line[1] == 'i'}
 
 
+@pytest.mark.skipif(not (shutil.which('rpm') and shutil.which('rpmbuild')),
+                    reason='no rpm and rpmbuild on this machine (Debian and Ubuntu: apt install rpm)')
 def test_rpm_hosts_list_every_installed_version(capsys, tmp_path, monkeypatch):
-    rpm = tmp_path / 'rpm'
-    rpm.write_text(STAND_IN_RPM % sys.executable)
-    rpm.chmod(rpm.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv('PATH', str(tmp_path))
+    """The real rpm, on a database of its own (~/.rpmmacros): two versions of one package side by side, as
+    Rocky Linux keeps its kernels, and a noarch one."""
+    home = tmp_path / 'home'
+    home.mkdir()
+    (home / '.rpmmacros').write_text('%%_dbpath %s\n%%_topdir %s\n' % (tmp_path / 'db', tmp_path / 'build'))
+    monkeypatch.setenv('HOME', str(home))
+    (tmp_path / 'test.spec').write_text(SPEC)
+    builds = [('kernel-test', '5.14.0', '427.el9', False), ('kernel-test', '5.14.0', '503.el9', False),
+              ('tzdata-test', '2024a', '1.el9', True)]
+    for pkg, ver, rel, noarch in builds:
+        defines = ['pkg ' + pkg, 'ver ' + ver, 'rel ' + rel] + (['noarch 1'] if noarch else [])
+        subprocess.run(['rpmbuild', '-bb', '--quiet', str(tmp_path / 'test.spec')]
+                       + [arg for define in defines for arg in ('--define', define)], check=True, capture_output=True)
+    # Debian's rpm installs only when told that it is not to manage the machine's own packages.
+    debian = '--force-debian' in subprocess.run(['rpm', '--help'], capture_output=True, text=True).stdout
+    subprocess.run(['rpm', '--initdb'], check=True)
+    subprocess.run(['rpm', '--install', '--nodeps'] + (['--force-debian'] if debian else [])
+                   + [str(p) for p in sorted((tmp_path / 'build' / 'RPMS').glob('*/*.rpm'))], check=True, capture_output=True)
+    arch = next(p.name for p in (tmp_path / 'build' / 'RPMS').iterdir() if p.name != 'noarch')
+    # rpm alone on the PATH, as on a Rocky Linux host, which has no dpkg-query.
+    (tmp_path / 'bin').mkdir()
+    (tmp_path / 'bin' / 'rpm').symlink_to(shutil.which('rpm'))
+    monkeypatch.setenv('PATH', str(tmp_path / 'bin'))
     packages = run(capsys)['ansible_facts']['packages']
-    assert sorted(packages) == ['bash', 'kernel', 'tzdata']
-    assert [p['version'] for p in packages['kernel']] == ['5.14.0-427.el9', '5.14.0-503.el9']
-    assert packages['tzdata'] == [dict(name='tzdata', version='2024a-1.el9', arch='noarch', source='rpm')]
+    assert sorted(packages) == ['kernel-test', 'tzdata-test']
+    assert sorted(p['version'] for p in packages['kernel-test']) == ['5.14.0-427.el9', '5.14.0-503.el9']
+    assert {p['arch'] for p in packages['kernel-test']} == {arch}
+    assert packages['tzdata-test'] == [dict(name='tzdata-test', version='2024a-1.el9', arch='noarch', source='rpm')]
 
 
 def test_a_host_without_a_package_database_fails(capsys, tmp_path, monkeypatch):
