@@ -15,8 +15,8 @@ description:
     objects the controller holds, and each full run of its cycle collector walks them all, though the worker uses few.
   - Before each task, this plugin collects the controller's young objects and then moves every object left to
     Python's permanent generation (C(gc.freeze())), which no collection walks, in the controller or in a worker.
-  - On a second converge of C(site.yml) (about 90 tasks) the controller's CPU time and the run's time fell by about
-    1.5 s each, and the controller's peak memory did not change (the collection's C(docs/benchmark.md)).
+  - On a second converge of C(site.yml) (about 90 tasks) the run's time fell by 1.2-1.9 s, as much as the controller's
+    CPU time, and the controller's peak memory did not change (the collection's C(docs/benchmark.md)).
   - Cyclic garbage that outlived the young collection is kept until the run ends; everything else is freed as before.
 version_added: 1.0.0
 author:
