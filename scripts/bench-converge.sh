@@ -55,20 +55,17 @@ converge() {
   python3 -c "import time; print(time.time() - $s)"
 }
 fresh_s=$(converge fresh)
-# The second converge follows the fresh one at once, while the host still settles (the hub's first
-# start): two more show what a converge of a settled hub takes.
-second_s=$(converge second)
-third_s=$(converge third)
-fourth_s=$(converge fourth)
 printf 'bare manual install: %.0f s\nfresh site.yml converge: %.0f s (%.2fx the bare install)\n' \
   "$bare_s" "$fresh_s" "$(python3 -c "print($fresh_s / $bare_s)")"
-printf 'second converge: %.1f s, %s; third: %.1f s, %s; fourth: %.1f s, %s\n' \
-  "$second_s" "$(grep -Eo 'changed=[0-9]+' .cache/bench-converge-second.log | head -1)" \
-  "$third_s" "$(grep -Eo 'changed=[0-9]+' .cache/bench-converge-third.log | head -1)" \
-  "$fourth_s" "$(grep -Eo 'changed=[0-9]+' .cache/bench-converge-fourth.log | head -1)"
+# The second converge follows the fresh one at once, while the host still settles (the hub's first
+# start): two more show what a converge of a settled hub takes.
+for run in second third fourth; do
+  run_s=$(converge "$run")
+  printf '%s converge: %.1f s, %s\n' "$run" "$run_s" "$(grep -Eo 'changed=[0-9]+' ".cache/bench-converge-$run.log" | head -1)"
+done
 
 # What a second converge is made of: its SSH executions on the host (one per module run with pipelining,
-# more for a file task's action; counted in a third, verbose converge) and what one module run costs
+# more for a file task's action; counted in a fifth, verbose converge) and what one module run costs
 # here (20 pings over the same connection).
 ANSIBLE_VERBOSITY=3 converge counted >/dev/null
 printf -- '- hosts: lticontainer-sandbox-hub1\n  gather_facts: false\n  tasks:\n' >.cache/bench-ping.yml
